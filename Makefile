@@ -1,0 +1,31 @@
+# seqbench: `make test` and `make bench` set up everything they need.
+PYTHON ?= python3
+VENV ?= .venv
+# torch is installed on its own first. On the project's CPU machines this pin
+# takes a local CPU build; an unpinned torch pulls a CUDA build of several GB.
+# GPU users: make test TORCH_SPEC="torch==2.13.0 --index-url https://download.pytorch.org/whl/cu126"
+TORCH_SPEC ?= torch==2.13.0
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: venv test bench clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet $(TORCH_SPEC)
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+test: venv
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: venv
+	@echo "The benchmark runner (seqbench run --suite quick) arrives with the runner issue."
+	@echo "Until then, make bench runs the speed benchmarks in benchmarks/."
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache
