@@ -1,0 +1,3 @@
+from ._classifier import ARClassifier
+
+__all__ = ["ARClassifier"]

@@ -1,0 +1,3 @@
+from ._classifier import FeatureClassifier
+
+__all__ = ["FeatureClassifier"]

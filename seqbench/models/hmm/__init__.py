@@ -1,0 +1,3 @@
+from ._classifier import HMMClassifier
+
+__all__ = ["HMMClassifier"]

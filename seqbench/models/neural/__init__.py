@@ -1,0 +1,3 @@
+from ._estimators import RNNClassifier, RNNRegressor
+
+__all__ = ["RNNClassifier", "RNNRegressor"]
