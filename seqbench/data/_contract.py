@@ -304,10 +304,11 @@ def _convert_items(items, kind, n_features, n_symbols, allow_text, name) -> Sequ
 
 def _convert_text(items, is_str, allow_text, name) -> SequenceCollection:
     if not all(is_str):
-        i = is_str.index(False)
-        raise TypeError(
-            f"{name}: sequence {i} is not a string while others are; pass all strings or all arrays"
-        )
+        if is_str[0]:
+            i = is_str.index(False)
+            raise TypeError(f"{name}: sequence {i} is not a string while sequence 0 is; pass all strings or all arrays")
+        i = is_str.index(True)
+        raise TypeError(f"{name}: sequence {i} is a string while sequence 0 is not; pass all strings or all arrays")
     if not allow_text:
         raise TypeError(
             f"{name} holds strings, but this estimator needs numeric or symbol-id sequences; "
@@ -340,9 +341,14 @@ def check_classification_targets(X: SequenceCollection, y, *, estimator_name: st
     classes = np.unique(y)
     if len(classes) < 2:
         raise ValueError(
-            f"y has only one class ({classes[0]!r}); a classifier needs at least 2 classes to learn from"
+            f"y has only one class ({_plain(classes[0])!r}); a classifier needs at least 2 classes to learn from"
         )
     return y
+
+
+def _plain(value):
+    """A numpy scalar as the Python value it holds (for readable messages)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def check_regression_targets(X: SequenceCollection, y, *, estimator_name: str = "estimator") -> np.ndarray:
