@@ -1,3 +1,6 @@
+"""Autoregressive models: AR / VAR fitted with statsmodels, and for symbols
+the n-gram Markov chain (the autoregressive model of text)."""
+
 from ._classifier import ARClassifier
 
 __all__ = ["ARClassifier"]
