@@ -1,0 +1,266 @@
+"""The training engine shared by every neural estimator.
+
+A chain of small overridable steps (skorch's ``fit_loop → run_single_epoch
+→ train_step``): :meth:`Trainer.fit` runs epochs and early stopping,
+:meth:`Trainer.run_epoch` runs the mini-batches of one epoch,
+:meth:`Trainer.train_step` does forward, backward, clipping and the Adam
+step, and :meth:`Trainer.compute_loss` is the one place that calls the
+module. Any module whose ``forward(inputs, lengths, targets)`` returns
+``(output, loss)`` trains here unchanged: a per-step tagger's module returns
+per-step logits and a loss that ignores padded steps (its targets come
+padded with ``IGNORE_INDEX``); a language model with truncated BPTT
+subclasses :class:`Trainer` and overrides :meth:`Trainer.run_epoch` to cut
+each batch into time chunks and carry the detached hidden state.
+
+Also here: the device choice (``"auto"``) and :func:`torch_session`, which
+fixes the torch thread count and seeds torch for the duration of a fit
+without touching the caller's global random state.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from sklearn.utils import check_random_state
+from torch.nn.utils import clip_grad_norm_, get_total_norm
+
+from ._batches import Batch, SequenceBatches
+
+__all__ = [
+    "TrainingConfig",
+    "FitResult",
+    "EarlyStopping",
+    "Trainer",
+    "iter_outputs",
+    "predict_outputs",
+    "resolve_device",
+    "torch_session",
+]
+
+EVAL_BATCH_SIZE = 256
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """How to train.
+
+    lr : Adam learning rate
+    batch_size : sequences per training mini-batch
+    max_epochs : upper bound on the epochs run
+    grad_clip : clip the total gradient norm to this value; None disables
+    n_iter_no_change : with a validation source, stop after this many epochs
+        without a lower validation loss and restore the best weights
+    eval_batch_size : sequences per batch when evaluating or predicting
+    """
+
+    lr: float = 1e-3
+    batch_size: int = 32
+    max_epochs: int = 50
+    grad_clip: float | None = 1.0
+    n_iter_no_change: int = 5
+    eval_batch_size: int = EVAL_BATCH_SIZE
+
+
+@dataclass
+class FitResult:
+    """What a fit produced: per-epoch ``history`` dicts (epoch, train_loss,
+    val_loss, grad_norm, seconds), the epochs run and the epoch whose
+    weights the module holds (the best validation epoch, else the last)."""
+
+    history: list = field(default_factory=list)
+    n_epochs: int = 0
+    best_epoch: int = 0
+
+
+def resolve_device(device) -> torch.device:
+    """``"auto"`` → CUDA when available, else CPU; anything else as torch reads it."""
+    if isinstance(device, str) and device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}") from exc
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} asks for CUDA, but torch sees no CUDA device; use 'auto' or 'cpu'")
+    return resolved
+
+
+@contextmanager
+def torch_session(*, num_threads: int | None = None, seed: int | None = None, device=None):
+    """Run a block with ``num_threads`` torch threads and, if ``seed`` is
+    given, torch seeded with it; the caller's thread count and random state
+    (CPU, and CUDA when ``device`` is CUDA) are restored afterwards."""
+    previous = torch.get_num_threads()
+    if num_threads is not None:
+        torch.set_num_threads(num_threads)
+    try:
+        if seed is None:
+            yield
+            return
+        on_cuda = device is not None and torch.device(device).type == "cuda"
+        cuda_devices = list(range(torch.cuda.device_count())) if on_cuda else []
+        with torch.random.fork_rng(devices=cuda_devices):
+            torch.default_generator.manual_seed(seed)
+            if on_cuda:
+                torch.cuda.manual_seed_all(seed)
+            yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+class EarlyStopping:
+    """Track the validation loss; keep a copy of the best weights."""
+
+    def __init__(self, patience: int):
+        self.patience = patience
+        self.best_loss = math.inf
+        self.best_epoch = 0
+        self.best_state = None
+        self.stale = 0
+
+    def update(self, epoch: int, val_loss: float, module: torch.nn.Module) -> bool:
+        """Record one epoch; return True when training should stop."""
+        if val_loss < self.best_loss:  # NaN never improves
+            self.best_loss, self.best_epoch, self.stale = val_loss, epoch, 0
+            self.best_state = copy.deepcopy(module.state_dict())
+            return False
+        self.stale += 1
+        return self.stale >= self.patience
+
+    def restore(self, module: torch.nn.Module) -> None:
+        if self.best_state is not None:
+            module.load_state_dict(self.best_state)
+
+
+def iter_outputs(module: torch.nn.Module, source: SequenceBatches, *, batch_size: int = EVAL_BATCH_SIZE):
+    """Yield ``(batch, output)`` for every batch of ``source`` in eval mode,
+    without gradients, in the fixed content-based order of
+    :meth:`SequenceBatches.in_order`. A per-step model (tagger) splits each
+    ``output`` ``(B, T, ...)`` by ``batch.lengths``; see :func:`predict_outputs`
+    for one output per sequence."""
+    module.eval()
+    for batch in source.in_order(batch_size):
+        with torch.no_grad():  # not held across the yield: the caller's grad mode stays its own
+            output, _ = module(batch.inputs, batch.lengths)
+        yield batch, output
+
+
+def predict_outputs(module: torch.nn.Module, source: SequenceBatches, *, batch_size: int = EVAL_BATCH_SIZE):
+    """One output per sequence of ``source``, in source order: a float32
+    ndarray ``(n, *output_shape)``. Sequences are batched by content, not
+    position, so the result does not depend on the order of ``source``."""
+    result = None
+    for batch, output in iter_outputs(module, source, batch_size=batch_size):
+        values = output.float().cpu().numpy()
+        if result is None:
+            result = np.empty((len(source), *values.shape[1:]), dtype=np.float32)
+        result[batch.index] = values
+    return result
+
+
+class Trainer:
+    """Mini-batch Adam training of one module on :class:`SequenceBatches`.
+
+    Parameters
+    ----------
+    module : nn.Module with ``forward(inputs, lengths, targets) -> (output, loss)``
+    config : TrainingConfig
+    device : torch.device the module and the batches live on
+    random_state : seeds the batch order of every epoch
+    """
+
+    def __init__(self, module: torch.nn.Module, config: TrainingConfig, *, device="cpu", random_state=None):
+        self.device = torch.device(device)
+        self.module = module.to(self.device)
+        self.config = config
+        self.rng = check_random_state(random_state)
+        self.params = [p for p in self.module.parameters() if p.requires_grad]
+        self.optimizer = self.configure_optimizer()
+
+    def configure_optimizer(self) -> torch.optim.Optimizer:
+        return torch.optim.Adam(self.params, lr=self.config.lr)
+
+    def fit(self, train: SequenceBatches, val: SequenceBatches | None = None) -> FitResult:
+        """Train up to ``max_epochs``; with ``val``, stop early and restore
+        the weights of the epoch with the lowest validation loss."""
+        stopper = EarlyStopping(self.config.n_iter_no_change) if val is not None else None
+        result = FitResult()
+        for epoch in range(1, self.config.max_epochs + 1):
+            start = time.perf_counter()
+            train_loss, grad_norm = self.run_epoch(train)
+            val_loss = self.evaluate(val) if val is not None else None
+            result.history.append(
+                dict(
+                    epoch=epoch,
+                    train_loss=train_loss,
+                    val_loss=val_loss,
+                    grad_norm=grad_norm,
+                    seconds=time.perf_counter() - start,
+                )
+            )
+            if not math.isfinite(train_loss):
+                raise FloatingPointError(
+                    f"training diverged at epoch {epoch}: the training loss is {train_loss}; "
+                    "lower lr, set grad_clip, or standardise the inputs"
+                )
+            if stopper is not None and stopper.update(epoch, val_loss, self.module):
+                break
+        result.n_epochs = len(result.history)
+        result.best_epoch = result.n_epochs
+        if stopper is not None:
+            stopper.restore(self.module)
+            result.best_epoch = stopper.best_epoch
+        self.module.eval()
+        return result
+
+    def run_epoch(self, train: SequenceBatches) -> tuple[float, float]:
+        """One pass over ``train`` in shuffled length buckets.
+
+        Returns the mean training loss per sequence and the mean total
+        gradient norm per step (before clipping). Sums stay on the device
+        until the end of the epoch, so a GPU is not synchronised every step.
+        """
+        self.module.train()
+        losses, norms = [], []
+        for batch in train.shuffled(self.config.batch_size, self.rng):
+            loss, norm = self.train_step(batch)
+            losses.append(loss.detach() * len(batch))
+            norms.append(norm)
+        mean_loss = torch.stack(losses).sum().item() / len(train)
+        return mean_loss, torch.stack(norms).mean().item()
+
+    def train_step(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+        """Forward, backward, clip, Adam step; returns (loss, pre-clip grad norm)."""
+        self.optimizer.zero_grad(set_to_none=True)
+        _, loss = self.compute_loss(batch)
+        loss.backward()
+        norm = self.clip_gradients()
+        self.optimizer.step()
+        return loss, norm
+
+    def compute_loss(self, batch: Batch):
+        """``(output, loss)`` of the module on one batch."""
+        return self.module(batch.inputs, batch.lengths, batch.targets)
+
+    def clip_gradients(self) -> torch.Tensor:
+        """Clip the total gradient norm to ``grad_clip``; return the norm before."""
+        if self.config.grad_clip is None:
+            return get_total_norm([p.grad for p in self.params if p.grad is not None])
+        return clip_grad_norm_(self.params, self.config.grad_clip)
+
+    @torch.no_grad()
+    def evaluate(self, source: SequenceBatches) -> float:
+        """Mean loss per sequence on ``source`` (eval mode, no gradients)."""
+        self.module.eval()
+        total = torch.zeros((), device=self.device)
+        for batch in source.in_order(self.config.eval_batch_size):
+            _, loss = self.compute_loss(batch)
+            total += loss * len(batch)
+        self.module.train()
+        return total.item() / len(source)
