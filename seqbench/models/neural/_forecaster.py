@@ -1,0 +1,294 @@
+"""RNNForecaster: window-based recurrent forecasters on the shared engine.
+
+Two strategies (DESIGN.md, "forecast" row):
+
+- ``"recursive"``: a one-step model. The recurrent encoder reads a window of
+  ``window`` steps; a linear head on its last state predicts the next step.
+  ``predict`` feeds the model its own outputs for ``horizon`` steps.
+- ``"direct"``: an encoder-decoder (the many-to-many seq2seq shape). The
+  encoder reads the window; a decoder of the same cell, started from the
+  encoder's final state, runs ``horizon`` steps in one fused call (its input
+  at step ``h`` is the one-hot step index, never a forecast, so there is no
+  per-step Python loop in training or prediction) and a linear head maps each
+  decoder output to that step's forecast.
+
+Training data: every window of every training series (sliding by one step;
+the series are pooled), paired with the next step (recursive) or the next
+``horizon`` steps (direct). Each feature is standardised with the mean and
+standard deviation of all training steps (learned in ``fit``) and forecasts
+are mapped back. The loss is the mean squared error in standardised units.
+
+Training runs on :class:`seqbench.models.neural._engine.Trainer` (Adam,
+gradient clipping, optional early stopping on the *last* windows of each
+series, so validation lies after training in time).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from numpy.lib.stride_tricks import sliding_window_view
+from sklearn.base import BaseEstimator, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from torch import nn
+
+from .._base import Capabilities
+from .._forecast_base import ForecasterMixin
+from ._batches import SequenceBatches
+from ._engine import Trainer, TrainingConfig, resolve_device, torch_session
+from ._modules import RecurrentEncoder, RNNConfig
+
+__all__ = ["RNNForecaster", "ForecastRNN"]
+
+_CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+
+
+class ForecastRNN(nn.Module):
+    """Window in, forecast out: ``forward(inputs, lengths=None, targets=None) -> (output, loss)``.
+
+    inputs : ``(B, window, d)`` float32, standardised
+    output : ``(B, d)`` next step (``horizon=None``: recursive), or
+        ``(B, horizon, d)`` (direct encoder-decoder)
+    loss : mean squared error against ``targets`` of the output's shape, or None
+    """
+
+    def __init__(self, config: RNNConfig, horizon: int | None = None):
+        super().__init__()
+        self.config = config
+        self.horizon = horizon
+        self.encoder = RecurrentEncoder(config)
+        if horizon is not None:
+            kwargs = dict(input_size=horizon, hidden_size=config.hidden_size, num_layers=config.num_layers,
+                          dropout=config.dropout if config.num_layers > 1 else 0.0, batch_first=True)
+            if config.cell == "rnn":
+                kwargs["nonlinearity"] = config.nonlinearity
+            self.decoder = _CELLS[config.cell](**kwargs)
+            self.register_buffer("steps", torch.eye(horizon), persistent=False)  # decoder inputs (H, H)
+        self.head = nn.Linear(config.hidden_size, config.n_outputs)
+
+    def forward(self, inputs, lengths=None, targets=None):
+        outputs, state = self.encoder(inputs, lengths)
+        if self.horizon is None:
+            h = state[0] if isinstance(state, tuple) else state  # (L, B, hidden); LSTM: (h, c)
+            output = self.head(h[-1])  # last layer's final state -> (B, d)
+        else:
+            steps = self.steps.expand(inputs.shape[0], -1, -1)  # (B, H, H)
+            decoded, _ = self.decoder(steps, state)  # (B, H, hidden)
+            output = self.head(decoded)  # (B, H, d)
+        if targets is None:
+            return output, None
+        return output, F.mse_loss(output, targets)
+
+
+class RNNForecaster(ForecasterMixin, BaseEstimator):
+    """Recurrent (RNN, LSTM or GRU) forecaster: recursive one-step or direct encoder-decoder.
+
+    Parameters
+    ----------
+    cell : {"rnn", "lstm", "gru"}, default="lstm"
+    window : int >= 1, default=24
+        Steps of history the network reads; predict needs histories at least this long.
+    strategy : {"recursive", "direct"}, default="recursive"
+        See the module docstring.
+    nonlinearity : {"tanh", "relu"}, default="tanh"
+        Activation of the plain RNN (ignored by LSTM and GRU).
+    hidden_size : int, default=32
+    num_layers : int, default=1
+    dropout : float in [0, 1), default=0.0
+        Between stacked layers.
+    lr : float, default=0.003
+        Adam learning rate.
+    batch_size : int, default=32
+        Windows per mini-batch.
+    max_epochs : int, default=50
+    grad_clip : float or None, default=1.0
+    early_stopping : bool, default=False
+        Hold out the last ``validation_fraction`` of each series' windows,
+        stop after ``n_iter_no_change`` epochs without a lower validation loss
+        and restore the best weights.
+    validation_fraction : float in (0, 1), default=0.1
+    n_iter_no_change : int, default=5
+    random_state : int, RandomState or None
+        Seeds the weights, the batch order and the validation split.
+    device : str, default="auto"
+    num_threads : int or None, default=1
+        torch threads inside fit and predict (restored afterwards).
+    horizon : int >= 1, default=1
+        Steps forecast after each history (the direct decoder's length).
+
+    Attributes
+    ----------
+    module_ : ForecastRNN, trained, in eval mode
+    history_ : list of dict, one per epoch (epoch, train_loss, val_loss, grad_norm, seconds)
+    n_iter_, best_epoch_ : epochs run; epoch whose weights ``module_`` holds
+    mean_, scale_ : ndarray ``(n_features,)``, the standardisation learned in fit
+    n_windows_ : int, training windows (all series pooled, before any validation split)
+    n_features_in_, horizon_, device_
+    """
+
+    capabilities = Capabilities(task="forecast", family="neural", input_kinds=frozenset({"real"}), probabilistic=False)
+    _parameter_constraints = {
+        **ForecasterMixin._parameter_constraints,
+        "cell": [StrOptions({"rnn", "lstm", "gru"})],
+        "window": [Interval(Integral, 1, None, closed="left")],
+        "strategy": [StrOptions({"recursive", "direct"})],
+        "nonlinearity": [StrOptions({"tanh", "relu"})],
+        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "num_layers": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "grad_clip": [Interval(Real, 0, None, closed="neither"), None],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "device": [str, torch.device],
+        "num_threads": [Interval(Integral, 1, None, closed="left"), None],
+    }
+
+    def __init__(self, cell="lstm", *, window=24, strategy="recursive", nonlinearity="tanh", hidden_size=32,
+                 num_layers=1, dropout=0.0, lr=0.003, batch_size=32, max_epochs=50, grad_clip=1.0,
+                 early_stopping=False, validation_fraction=0.1, n_iter_no_change=5, random_state=None,
+                 device="auto", num_threads=1, horizon=1):
+        self.cell = cell
+        self.window = window
+        self.strategy = strategy
+        self.nonlinearity = nonlinearity
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.dropout = dropout
+        self.lr = lr
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.grad_clip = grad_clip
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.random_state = random_state
+        self.device = device
+        self.num_threads = num_threads
+        self.horizon = horizon
+
+    # ------------------------------------------------------------------ fit
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train on every window of every series of ``X`` (collection, or one series); ``y`` is ignored."""
+        coll = self._validate_fit_series(X)
+        X_all = np.concatenate(coll.sequences)
+        mean, scale = X_all.mean(axis=0), X_all.std(axis=0)
+        scale = np.where(scale > 0, scale, 1.0)
+        scaled = [(s - mean) / scale for s in coll.sequences]
+        inputs, targets, is_val = self._windows(scaled)
+        device = resolve_device(self.device)
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        with torch_session(num_threads=self.num_threads, seed=seed, device=device):
+            module = ForecastRNN(self._module_config(coll.n_features), self._decoder_horizon())
+            train = SequenceBatches(inputs[~is_val], targets[~is_val], device=device)
+            val = SequenceBatches(inputs[is_val], targets[is_val], device=device) if self.early_stopping else None
+            result = Trainer(module, self._training_config(), device=device, random_state=rng).fit(train, val)
+        self.module_, self.history_ = module, result.history
+        self.n_iter_, self.best_epoch_ = result.n_epochs, result.best_epoch
+        self.mean_, self.scale_, self.n_windows_ = mean, scale, len(inputs)
+        self.device_ = str(device)
+        self._set_fitted_input(coll)
+        return self
+
+    def _decoder_horizon(self) -> int | None:
+        return self.horizon if self.strategy == "direct" else None
+
+    def _module_config(self, n_features: int) -> RNNConfig:
+        return RNNConfig(n_inputs=n_features, n_outputs=n_features, cell=self.cell, nonlinearity=self.nonlinearity,
+                         hidden_size=self.hidden_size, num_layers=self.num_layers, dropout=self.dropout, loss="mse")
+
+    def _training_config(self) -> TrainingConfig:
+        return TrainingConfig(lr=self.lr, batch_size=self.batch_size, max_epochs=self.max_epochs,
+                              grad_clip=self.grad_clip, n_iter_no_change=self.n_iter_no_change)
+
+    def _windows(self, series: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Training pairs from standardised series.
+
+        Returns inputs float32 ``(N, window, d)``, targets float32 ``(N, d)``
+        (recursive) or ``(N, horizon, d)`` (direct), and a boolean ``(N,)``
+        marking the validation windows (the last ones of each series).
+        """
+        ahead = self.horizon if self.strategy == "direct" else 1
+        span = self.window + ahead
+        inputs, targets, is_val = [], [], []
+        for s in series:
+            if len(s) < span:
+                continue
+            block = sliding_window_view(s, span, axis=0).transpose(0, 2, 1)  # (n_i, span, d)
+            inputs.append(block[:, : self.window])
+            targets.append(block[:, self.window :] if self.strategy == "direct" else block[:, -1])
+            is_val.append(np.arange(len(block)) >= len(block) - math.ceil(self.validation_fraction * len(block)))
+        if not inputs:
+            longest = max(len(s) for s in series)
+            raise ValueError(
+                f"X: no training window: the longest series has {longest} steps but window={self.window} plus "
+                f"{ahead} step(s) to predict need {span}; pass longer series or a smaller window"
+            )
+        is_val = np.concatenate(is_val) if self.early_stopping else np.zeros(sum(map(len, inputs)), bool)
+        if self.early_stopping and (is_val.all() or not is_val.any()):
+            raise ValueError(
+                f"early_stopping: validation_fraction={self.validation_fraction} of {len(is_val)} windows leaves "
+                "no window for training or none for validation; pass longer series or set early_stopping=False"
+            )
+        return (np.concatenate(inputs).astype(np.float32), np.concatenate(targets).astype(np.float32), is_val)
+
+    # -------------------------------------------------------------- predict
+    def _min_history(self) -> int:
+        return self.window
+
+    def _min_history_reason(self) -> str:
+        return "the window the network reads"
+
+    def _describe(self) -> str:
+        return f"RNNForecaster(window={self.window})"
+
+    @torch.no_grad()
+    def _forecast(self, coll) -> np.ndarray:
+        device = next(self.module_.parameters()).device
+        last = np.stack([s[-self.window :] for s in coll.sequences])  # (n, window, d)
+        x = torch.from_numpy(((last - self.mean_) / self.scale_).astype(np.float32)).to(device)
+        self.module_.eval()
+        with torch_session(num_threads=self.num_threads):
+            if self.strategy == "direct":
+                out = self.module_(x)[0]  # (n, H, d)
+            else:
+                out = self._recursive(x)
+        return out.double().cpu().numpy() * self.scale_ + self.mean_
+
+    def _recursive(self, x: torch.Tensor) -> torch.Tensor:
+        """Feed the one-step model its own forecasts: ``(n, window, d)`` -> ``(n, H, d)``.
+
+        The loop is over forecast steps at predict time only (training uses fused calls).
+        """
+        steps = []
+        for _ in range(self.horizon_):
+            nxt = self.module_(x)[0]  # (n, d)
+            steps.append(nxt)
+            x = torch.cat([x[:, 1:], nxt[:, None]], dim=1)
+        return torch.stack(steps, dim=1)
+
+    # ------------------------------------- pickling: the module travels on CPU
+    def __getstate__(self):
+        state = super().__getstate__()
+        module = state.get("module_")
+        if module is not None and next(module.parameters()).device.type != "cpu":
+            state["module_"] = copy.deepcopy(module).cpu()
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        module = state.get("module_")
+        if module is not None and self.device_ != "cpu" and torch.cuda.is_available():
+            self.module_ = module.to(self.device_)
