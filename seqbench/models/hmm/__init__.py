@@ -1,3 +1,11 @@
-from ._classifier import HMMClassifier
+"""Hidden Markov models (hmmlearn) behind seqbench's estimator interface.
 
-__all__ = ["HMMClassifier"]
+``_fitting`` holds the machinery every HMM estimator shares (emission
+models with a covariance floor, left-right topology, restarts, convergence
+reports); each estimator module only validates, dispatches and stores.
+"""
+
+from ._classifier import HMMClassifier
+from ._fitting import FitReport, HMMFitError
+
+__all__ = ["HMMClassifier", "FitReport", "HMMFitError"]
