@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import difflib
 
-from .autoregressive import ARClassifier
-from .baseline import FeatureClassifier
-from .hmm import HMMClassifier
-from .neural import RNNClassifier, RNNRegressor
+from .autoregressive import ARClassifier, ARForecaster
+from .baseline import FeatureClassifier, NaiveForecaster
+from .hmm import HMMClassifier, HMMForecaster
+from .neural import RNNClassifier, RNNForecaster, RNNRegressor
 
 __all__ = [
     "HMMClassifier",
@@ -16,6 +16,10 @@ __all__ = [
     "RNNClassifier",
     "RNNRegressor",
     "FeatureClassifier",
+    "ARForecaster",
+    "HMMForecaster",
+    "RNNForecaster",
+    "NaiveForecaster",
     "REGISTRY",
     "all_estimators",
     "get_estimator",
@@ -23,7 +27,17 @@ __all__ = [
 
 REGISTRY: dict[str, type] = {
     cls.__name__: cls
-    for cls in (HMMClassifier, ARClassifier, RNNClassifier, RNNRegressor, FeatureClassifier)
+    for cls in (
+        HMMClassifier,
+        ARClassifier,
+        RNNClassifier,
+        RNNRegressor,
+        FeatureClassifier,
+        ARForecaster,
+        HMMForecaster,
+        RNNForecaster,
+        NaiveForecaster,
+    )
 }
 
 

@@ -2,5 +2,6 @@
 the n-gram Markov chain (the autoregressive model of text)."""
 
 from ._classifier import ARClassifier
+from ._forecaster import ARForecaster
 
-__all__ = ["ARClassifier"]
+__all__ = ["ARClassifier", "ARForecaster"]

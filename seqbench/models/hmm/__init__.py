@@ -7,5 +7,6 @@ reports); each estimator module only validates, dispatches and stores.
 
 from ._classifier import HMMClassifier
 from ._fitting import FitReport, HMMFitError
+from ._forecaster import HMMForecaster
 
-__all__ = ["HMMClassifier", "FitReport", "HMMFitError"]
+__all__ = ["HMMClassifier", "HMMForecaster", "FitReport", "HMMFitError"]

@@ -2,5 +2,6 @@
 training engine (``_engine.Trainer``) that every neural estimator uses."""
 
 from ._estimators import RNNClassifier, RNNRegressor
+from ._forecaster import RNNForecaster
 
-__all__ = ["RNNClassifier", "RNNRegressor"]
+__all__ = ["RNNClassifier", "RNNRegressor", "RNNForecaster"]
