@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import difflib
 
-from .autoregressive import ARClassifier, ARForecaster
-from .baseline import FeatureClassifier, NaiveForecaster
-from .hmm import HMMClassifier, HMMForecaster
-from .neural import RNNClassifier, RNNForecaster, RNNRegressor
+from .autoregressive import ARClassifier, ARForecaster, NGramLanguageModel
+from .baseline import FeatureClassifier, NaiveForecaster, WindowTagger
+from .hmm import HMMClassifier, HMMForecaster, HMMLanguageModel, HMMTagger
+from .neural import RNNClassifier, RNNForecaster, RNNLanguageModel, RNNRegressor, RNNTagger
 
 __all__ = [
     "HMMClassifier",
@@ -20,6 +20,12 @@ __all__ = [
     "HMMForecaster",
     "RNNForecaster",
     "NaiveForecaster",
+    "HMMTagger",
+    "RNNTagger",
+    "WindowTagger",
+    "NGramLanguageModel",
+    "HMMLanguageModel",
+    "RNNLanguageModel",
     "REGISTRY",
     "all_estimators",
     "get_estimator",
@@ -37,6 +43,12 @@ REGISTRY: dict[str, type] = {
         HMMForecaster,
         RNNForecaster,
         NaiveForecaster,
+        HMMTagger,
+        RNNTagger,
+        WindowTagger,
+        NGramLanguageModel,
+        HMMLanguageModel,
+        RNNLanguageModel,
     )
 }
 

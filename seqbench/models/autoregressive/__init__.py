@@ -3,5 +3,6 @@ the n-gram Markov chain (the autoregressive model of text)."""
 
 from ._classifier import ARClassifier
 from ._forecaster import ARForecaster
+from ._ngram_lm import NGramLanguageModel
 
-__all__ = ["ARClassifier", "ARForecaster"]
+__all__ = ["ARClassifier", "ARForecaster", "NGramLanguageModel"]

@@ -2,5 +2,6 @@
 
 from ._classifier import FeatureClassifier
 from ._forecaster import NaiveForecaster
+from ._tagger import WindowTagger
 
-__all__ = ["FeatureClassifier", "NaiveForecaster"]
+__all__ = ["FeatureClassifier", "NaiveForecaster", "WindowTagger"]

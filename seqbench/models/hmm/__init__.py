@@ -8,5 +8,14 @@ reports); each estimator module only validates, dispatches and stores.
 from ._classifier import HMMClassifier
 from ._fitting import FitReport, HMMFitError
 from ._forecaster import HMMForecaster
+from ._language_model import HMMLanguageModel
+from ._tagger import HMMTagger
 
-__all__ = ["HMMClassifier", "HMMForecaster", "FitReport", "HMMFitError"]
+__all__ = [
+    "HMMClassifier",
+    "HMMForecaster",
+    "HMMTagger",
+    "HMMLanguageModel",
+    "FitReport",
+    "HMMFitError",
+]

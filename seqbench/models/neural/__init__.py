@@ -3,5 +3,7 @@ training engine (``_engine.Trainer``) that every neural estimator uses."""
 
 from ._estimators import RNNClassifier, RNNRegressor
 from ._forecaster import RNNForecaster
+from ._language_model import RNNLanguageModel
+from ._tagger import RNNTagger
 
-__all__ = ["RNNClassifier", "RNNRegressor", "RNNForecaster"]
+__all__ = ["RNNClassifier", "RNNRegressor", "RNNForecaster", "RNNTagger", "RNNLanguageModel"]
