@@ -12,13 +12,26 @@ padded with ``IGNORE_INDEX``); a language model with truncated BPTT
 subclasses :class:`Trainer` and overrides :meth:`Trainer.run_epoch` to cut
 each batch into time chunks and carry the detached hidden state.
 
-Also here: the device choice (``"auto"``) and :func:`torch_session`, which
+Training controls from the theory of recurrent networks (all off by
+default): clipping the total gradient norm (``grad_clip``) and each
+gradient element (``grad_clip_value``); truncated back-propagation through
+time for many-to-one and aligned models (``tbptt``: every
+:class:`~._modules.RecurrentEncoder` in the module runs in chunks of that
+many steps during training, the state carried forward detached, so
+gradients flow back at most ``tbptt`` steps); the mean total gradient norm
+of each epoch is in the history, so exploding gradients are visible.
+
+Also here: the device choice (``"auto"``), :func:`torch_session`, which
 fixes the torch thread count and seeds torch for the duration of a fit
-without touching the caller's global random state.
+without touching the caller's global random state, and
+:func:`initialise_only`, under which a fit builds everything (module
+initialised from ``random_state``, batches) but runs no epoch: the
+diagnostics read untrained networks exactly as ``fit`` would start them.
 """
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import math
 import time
@@ -28,9 +41,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
-from torch.nn.utils import clip_grad_norm_, get_total_norm
+from torch.nn.utils import clip_grad_norm_, clip_grad_value_, get_total_norm
 
 from ._batches import Batch, SequenceBatches
+from ._modules import truncated_bptt
 
 __all__ = [
     "TrainingConfig",
@@ -41,6 +55,7 @@ __all__ = [
     "predict_outputs",
     "resolve_device",
     "torch_session",
+    "initialise_only",
 ]
 
 EVAL_BATCH_SIZE = 256
@@ -54,6 +69,15 @@ class TrainingConfig:
     batch_size : sequences per training mini-batch
     max_epochs : upper bound on the epochs run
     grad_clip : clip the total gradient norm to this value; None disables
+    grad_clip_value : clip every gradient element to
+        ``[-grad_clip_value, grad_clip_value]`` (before the norm clipping);
+        None (the default) disables
+    tbptt : truncated back-propagation through time: during training every
+        ``RecurrentEncoder`` of the module reads its input in chunks of
+        ``tbptt`` steps, carrying the state forward detached, so gradients
+        flow back at most ``tbptt`` steps (one optimizer step per batch
+        still). None (the default), or a value at least the sequence
+        length, is full BPTT. Unidirectional encoders only.
     n_iter_no_change : with a validation source, stop after this many epochs
         without a lower validation loss and restore the best weights
     eval_batch_size : sequences per batch when evaluating or predicting
@@ -65,6 +89,14 @@ class TrainingConfig:
     grad_clip: float | None = 1.0
     n_iter_no_change: int = 5
     eval_batch_size: int = EVAL_BATCH_SIZE
+    grad_clip_value: float | None = None
+    tbptt: int | None = None
+
+    def __post_init__(self):
+        if self.grad_clip_value is not None and not self.grad_clip_value > 0:
+            raise ValueError(f"grad_clip_value must be > 0 or None, got {self.grad_clip_value!r}")
+        if self.tbptt is not None and (int(self.tbptt) != self.tbptt or self.tbptt < 1):
+            raise ValueError(f"tbptt must be a positive integer or None, got {self.tbptt!r}")
 
 
 @dataclass
@@ -112,6 +144,23 @@ def torch_session(*, num_threads: int | None = None, seed: int | None = None, de
             yield
     finally:
         torch.set_num_threads(previous)
+
+
+_INITIALISE_ONLY = contextvars.ContextVar("seqbench_initialise_only", default=False)
+
+
+@contextmanager
+def initialise_only():
+    """Inside this block :meth:`Trainer.fit` runs no epoch: an estimator's
+    ``fit`` validates, encodes the targets, seeds torch and builds its module
+    exactly as usual and ends with the initial (untrained) weights, an empty
+    ``history_`` and ``n_iter_ == 0``. The gradient diagnostics use it to
+    study a network as training would start it."""
+    token = _INITIALISE_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _INITIALISE_ONLY.reset(token)
 
 
 class EarlyStopping:
@@ -189,8 +238,18 @@ class Trainer:
     def fit(self, train: SequenceBatches, val: SequenceBatches | None = None) -> FitResult:
         """Train up to ``max_epochs``; with ``val``, stop early and restore
         the weights of the epoch with the lowest validation loss."""
-        stopper = EarlyStopping(self.config.n_iter_no_change) if val is not None else None
         result = FitResult()
+        if _INITIALISE_ONLY.get():
+            self.module.eval()
+            return result
+        with truncated_bptt(self.module, self.config.tbptt):
+            self._fit_epochs(train, val, result)
+        self.module.eval()
+        return result
+
+    def _fit_epochs(self, train, val, result: FitResult) -> None:
+        """The epoch loop of :meth:`fit`; fills ``result``."""
+        stopper = EarlyStopping(self.config.n_iter_no_change) if val is not None else None
         for epoch in range(1, self.config.max_epochs + 1):
             start = time.perf_counter()
             train_loss, grad_norm = self.run_epoch(train)
@@ -216,8 +275,6 @@ class Trainer:
         if stopper is not None:
             stopper.restore(self.module)
             result.best_epoch = stopper.best_epoch
-        self.module.eval()
-        return result
 
     def run_epoch(self, train: SequenceBatches) -> tuple[float, float]:
         """One pass over ``train`` in shuffled length buckets.
@@ -249,7 +306,14 @@ class Trainer:
         return self.module(batch.inputs, batch.lengths, batch.targets)
 
     def clip_gradients(self) -> torch.Tensor:
-        """Clip the total gradient norm to ``grad_clip``; return the norm before."""
+        """Clip each gradient element to ``grad_clip_value``, then the total
+        gradient norm to ``grad_clip``; return the total norm before either."""
+        if self.config.grad_clip_value is not None:
+            norm = get_total_norm([p.grad for p in self.params if p.grad is not None])
+            clip_grad_value_(self.params, self.config.grad_clip_value)
+            if self.config.grad_clip is not None:
+                clip_grad_norm_(self.params, self.config.grad_clip)
+            return norm
         if self.config.grad_clip is None:
             return get_total_norm([p.grad for p in self.params if p.grad is not None])
         return clip_grad_norm_(self.params, self.config.grad_clip)

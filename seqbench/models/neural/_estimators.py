@@ -21,7 +21,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_co
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ...data import check_classification_targets, check_regression_targets
 from .._base import SEQUENCE_EXPECTED_FAILED_CHECKS, Capabilities, SequenceInputMixin, encode_labels
@@ -61,6 +61,25 @@ _PARAMS_DOC = """
         Upper bound on training epochs.
     grad_clip : float or None, default=1.0
         Clip the total gradient norm to this value; None disables clipping.
+    grad_clip_value : float or None, default=None
+        Clip every gradient element to ``[-grad_clip_value, grad_clip_value]``
+        (applied before ``grad_clip``); None disables it.
+    tbptt : int or None, default=None
+        Truncated back-propagation through time: in training the recurrent
+        layer reads each sequence in chunks of ``tbptt`` steps, carrying its
+        state forward detached, so gradients reach back at most ``tbptt``
+        steps from where the loss reads the network (the final state, or
+        every step with ``pooling="mean"``). None, or a value at least the
+        longest sequence, is full BPTT. Needs ``bidirectional=False``.
+    init : {"default", "orthogonal", "identity"}, default="default"
+        Recurrent weight initialisation: PyTorch's uniform one; a random
+        orthogonal matrix per gate; or the identity per gate with zero biases
+        (with ``cell="rnn", nonlinearity="relu"`` this is the IRNN of Le,
+        Jaitly and Hinton 2015). Input weights keep PyTorch's initialisation.
+    forget_bias : float or None, default=None
+        LSTM only: the forget gate's bias at initialisation (1.0 is the
+        classic remedy for an LSTM that forgets too fast); None keeps
+        PyTorch's. Ignored by RNN and GRU.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training sequences (stratified
         for classification), stop after ``n_iter_no_change`` epochs without a
@@ -115,6 +134,10 @@ class _RNNBase(SequenceInputMixin, BaseEstimator):
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "grad_clip": [Interval(Real, 0, None, closed="neither"), None],
+        "grad_clip_value": [Interval(Real, 0, None, closed="neither"), None],
+        "tbptt": [Interval(Integral, 1, None, closed="left"), None],
+        "init": [StrOptions({"default", "orthogonal", "identity"})],
+        "forget_bias": [Real, None],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
@@ -147,6 +170,10 @@ class _RNNBase(SequenceInputMixin, BaseEstimator):
         device="auto",
         num_threads=1,
         tokenizer=None,
+        grad_clip_value=None,
+        tbptt=None,
+        init="default",
+        forget_bias=None,
     ):
         self.cell = cell
         self.nonlinearity = nonlinearity
@@ -167,6 +194,10 @@ class _RNNBase(SequenceInputMixin, BaseEstimator):
         self.device = device
         self.num_threads = num_threads
         self.tokenizer = tokenizer
+        self.grad_clip_value = grad_clip_value
+        self.tbptt = tbptt
+        self.init = init
+        self.forget_bias = forget_bias
 
     # -- hooks the subclasses fill in -------------------------------------------------
     def _encode_targets(self, X, y) -> tuple[np.ndarray, int]:
@@ -201,6 +232,8 @@ class _RNNBase(SequenceInputMixin, BaseEstimator):
             dropout=self.dropout,
             pooling=self.pooling,
             loss=self._loss,
+            init=self.init,
+            forget_bias=None if self.forget_bias is None else float(self.forget_bias),
         )
 
     def _training_config(self) -> TrainingConfig:
@@ -210,11 +243,18 @@ class _RNNBase(SequenceInputMixin, BaseEstimator):
             max_epochs=self.max_epochs,
             grad_clip=self.grad_clip,
             n_iter_no_change=self.n_iter_no_change,
+            grad_clip_value=self.grad_clip_value,
+            tbptt=self.tbptt,
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Train on sequences ``X`` (any form of the data contract) and targets ``y`` ``(n,)``."""
+        if self.tbptt is not None and self.bidirectional:
+            raise ValueError(
+                f"tbptt={self.tbptt} needs a unidirectional network (a backward direction has no truncated "
+                "gradient path); set bidirectional=False or tbptt=None"
+            )
         X = self._validate_fit_X(X, kinds=_INPUT_KINDS)
         targets, n_outputs = self._encode_targets(X, y)
         device = resolve_device(self.device)
@@ -245,6 +285,25 @@ class _RNNBase(SequenceInputMixin, BaseEstimator):
         with torch_session(num_threads=self.num_threads):
             outputs = predict_outputs(self.module_, SequenceBatches(X.sequences, device=device))
         return outputs.astype(np.float64)
+
+    # -- diagnostics: the module's own training inputs and targets ------------------------
+    def _gradient_flow_batches(self, X, y) -> SequenceBatches:
+        """``X`` and ``y`` as the module is trained on them (targets encoded
+        as in ``fit``), on the module's device: the hook that
+        ``seqbench.diagnostics.gradient_norms_through_time`` calls."""
+        check_is_fitted(self, "module_")
+        X = self._validate_predict_X(X)
+        if y is None:
+            raise ValueError(f"{type(self).__name__}: the gradient of the loss needs the targets y; got None")
+        y = column_or_1d(y, warn=True)
+        if len(y) != len(X):
+            raise ValueError(f"y has {len(y)} targets but X has {len(X)} sequences; pass one target per sequence")
+        device = next(self.module_.parameters()).device
+        return SequenceBatches(X.sequences, self._fitted_targets(y), device=device)
+
+    def _fitted_targets(self, y: np.ndarray) -> np.ndarray:
+        """``y`` encoded with the attributes ``fit`` learned (class indices, standardised values)."""
+        raise NotImplementedError
 
     # -- pickling: the module travels on CPU, so a CUDA fit loads anywhere ------------------
     def __getstate__(self):
@@ -310,6 +369,14 @@ class RNNClassifier(ClassifierMixin, _RNNBase):
             )
         return train_test_split(np.arange(n), test_size=n_val, stratify=y, random_state=rng)
 
+    def _fitted_targets(self, y):
+        index = np.clip(np.searchsorted(self.classes_, y), 0, len(self.classes_) - 1)
+        unknown = np.flatnonzero(self.classes_[index] != y)
+        if unknown.size:
+            i = int(unknown[0])
+            raise ValueError(f"y[{i}] = {y[i]!r} is not one of the classes seen in fit: {self.classes_.tolist()}")
+        return index.astype(np.int64)
+
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities ``(n, n_classes)``, columns in ``classes_`` order."""
         return softmax(self._outputs(X), axis=1)
@@ -341,6 +408,12 @@ class RNNRegressor(RegressorMixin, _RNNBase):
         scale = float(y.std())
         self.y_scale_ = scale if scale > 0 else 1.0
         return ((y - self.y_mean_) / self.y_scale_).astype(np.float32), 1
+
+    def _fitted_targets(self, y):
+        y = np.asarray(y, dtype=np.float64)
+        if not np.isfinite(y).all():
+            raise ValueError(f"y holds NaN or inf at index {int(np.flatnonzero(~np.isfinite(y))[0])}")
+        return ((y - self.y_mean_) / self.y_scale_).astype(np.float32)
 
     def predict(self, X) -> np.ndarray:
         """Predicted target per sequence, ``(n,)`` float64."""

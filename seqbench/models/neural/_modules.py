@@ -7,10 +7,18 @@ Only ``nn.Module`` s live here (nanoGPT style): the training loop is in
 contract between a module and the engine, so a per-step tagger or a language
 model plugs in with its own module (its own head and loss) and reuses the
 same :class:`RecurrentEncoder` and training loop.
+
+Also here, because they act on the recurrent layer itself: the recurrent
+weight initialisations of :func:`init_recurrent_weights` (``"orthogonal"``,
+``"identity"``: with ``nonlinearity="relu"`` the IRNN of Le, Jaitly and
+Hinton 2015) with the LSTM's forget-gate bias, and truncated
+back-propagation through time (:attr:`RecurrentEncoder.bptt`, switched on
+for a training run by :func:`truncated_bptt`).
 """
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -18,10 +26,19 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-__all__ = ["RNNConfig", "RecurrentEncoder", "PooledRNN", "pool_sequence"]
+__all__ = [
+    "RNNConfig",
+    "RecurrentEncoder",
+    "PooledRNN",
+    "pool_sequence",
+    "init_recurrent_weights",
+    "truncated_bptt",
+    "RECURRENT_INITS",
+]
 
 _CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 _LOSSES = ("cross_entropy", "mse")
+RECURRENT_INITS = ("default", "orthogonal", "identity")
 
 
 @dataclass(frozen=True)
@@ -39,6 +56,10 @@ class RNNConfig:
     pooling : "last" (final state of each direction at the last *valid*
         step) or "mean" (mean of the outputs over the valid steps)
     loss : "cross_entropy" (targets: int64 class indices) or "mse"
+    init : recurrent weight initialisation, see :func:`init_recurrent_weights`
+        ("default" keeps PyTorch's uniform initialisation)
+    forget_bias : LSTM only: the forget gate's total bias at initialisation
+        (None keeps PyTorch's); ignored by RNN and GRU
     """
 
     n_inputs: int
@@ -53,6 +74,8 @@ class RNNConfig:
     dropout: float = 0.0
     pooling: str = "last"
     loss: str = "cross_entropy"
+    init: str = "default"
+    forget_bias: float | None = None
 
     def __post_init__(self):
         if self.cell not in _CELLS:
@@ -63,6 +86,8 @@ class RNNConfig:
             raise ValueError(f"pooling must be 'last' or 'mean', got {self.pooling!r}")
         if self.loss not in _LOSSES:
             raise ValueError(f"loss must be one of {_LOSSES}, got {self.loss!r}")
+        if self.init not in RECURRENT_INITS:
+            raise ValueError(f"init must be one of {RECURRENT_INITS}, got {self.init!r}")
 
     @property
     def n_directions(self) -> int:
@@ -91,7 +116,16 @@ class RecurrentEncoder(nn.Module):
     Returns ``(outputs, state)``: ``outputs`` is ``(B, T, D*H)`` when
     unpacked or a ``PackedSequence`` when packed; ``state`` is the final
     state of every layer and direction at each sequence's last valid step.
+
+    ``bptt`` (None by default; set for a training run by
+    :func:`truncated_bptt`): in training mode a sequence longer than
+    ``bptt`` steps is read in chunks of ``bptt`` steps, each chunk starting
+    from the previous chunk's final state *detached*, so gradients flow back
+    at most ``bptt`` steps. The values computed are the same as without
+    chunks; only the gradients are truncated.
     """
+
+    bptt: int | None = None
 
     def __init__(self, config: RNNConfig):
         super().__init__()
@@ -114,12 +148,159 @@ class RecurrentEncoder(nn.Module):
         if config.cell == "rnn":
             kwargs["nonlinearity"] = config.nonlinearity
         self.rnn = _CELLS[config.cell](**kwargs)
+        init_recurrent_weights(self.rnn, config.init, forget_bias=config.forget_bias)
 
     def forward(self, inputs, lengths=None, state=None):
         x = self.embedding(inputs) if self.embedding is not None else inputs  # (B, T, E or d)
+        if self.training and self.bptt is not None and x.shape[1] > self.bptt:
+            return self._forward_truncated(x, lengths, state)
         if lengths is not None:
             x = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
         return self.rnn(x, state)
+
+    def _forward_truncated(self, x, lengths, state):
+        """:meth:`forward` in chunks of ``bptt`` steps with the carried state detached.
+
+        Each sequence's final state is taken, not detached, from the chunk in
+        which it ends, so a loss on it reaches back ``bptt`` steps (fewer in a
+        short last chunk) whatever its length.
+        """
+        if self.config.bidirectional:
+            raise ValueError("truncated BPTT (tbptt) needs a unidirectional network; set bidirectional=False")
+        B, T = x.shape[:2]
+        full = torch.full((B,), T, dtype=torch.int64) if lengths is None else lengths.cpu()
+        state = _zero_state(self.rnn, B, x) if state is None else state
+        outputs, finals, ends = [], [], []
+        for start in range(0, T, self.bptt):
+            width = min(self.bptt, T - start)
+            steps = (full - start).clamp(0, width)  # (B,) valid steps of each sequence in this chunk
+            active = torch.nonzero(steps > 0).squeeze(1)
+            out, new = self._chunk(x[active.to(x.device), start : start + width], steps[active], _select(state, active))
+            outputs.append(_scatter_rows(out, active, B))  # (B, width, D*H), zeros for finished sequences
+            ending = torch.nonzero((full > start) & (full <= start + width)).squeeze(1)
+            finals.append(_select(new, torch.searchsorted(active, ending)))
+            ends.append(ending)
+            state = _replace(_detach(state), active, _detach(new))
+        padded = torch.cat(outputs, dim=1)  # (B, T, D*H)
+        order = torch.argsort(torch.cat(ends))
+        final = _select(_cat_states(finals), order)
+        if lengths is None:
+            return padded, final
+        return pack_padded_sequence(padded, lengths, batch_first=True, enforce_sorted=False), final
+
+    def _chunk(self, x, steps, state):
+        """One chunk ``x`` ``(b, w, E)`` of ``b`` sequences with ``steps`` ``(b,)`` valid steps."""
+        if int(steps.min()) == x.shape[1]:
+            return self.rnn(x, state)
+        packed = pack_padded_sequence(x, steps, batch_first=True, enforce_sorted=False)
+        out, new = self.rnn(packed, state)
+        return pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])[0], new
+
+
+# -- helpers for the truncated forward: a state is a tensor (L*D, B, H) or LSTM's (h, c) --
+def _zero_state(rnn: nn.RNNBase, batch: int, x: torch.Tensor):
+    n = rnn.num_layers * (2 if rnn.bidirectional else 1)
+    h = torch.zeros(n, batch, rnn.hidden_size, dtype=x.dtype, device=x.device)
+    return (h, torch.zeros_like(h)) if isinstance(rnn, nn.LSTM) else h
+
+
+def _map(state, fn):
+    return tuple(fn(s) for s in state) if isinstance(state, tuple) else fn(state)
+
+
+def _select(state, rows: torch.Tensor):
+    return _map(state, lambda s: s.index_select(1, rows.to(s.device)))
+
+
+def _detach(state):
+    return _map(state, torch.Tensor.detach)
+
+
+def _replace(state, rows: torch.Tensor, new):
+    if isinstance(state, tuple):
+        return tuple(s.index_copy(1, rows.to(s.device), n) for s, n in zip(state, new))
+    return state.index_copy(1, rows.to(state.device), new)
+
+
+def _cat_states(states: list):
+    if isinstance(states[0], tuple):
+        return tuple(torch.cat(parts, dim=1) for parts in zip(*states))
+    return torch.cat(states, dim=1)
+
+
+def _scatter_rows(out: torch.Tensor, rows: torch.Tensor, batch: int) -> torch.Tensor:
+    """``out`` ``(b, w, F)`` placed at ``rows`` of a zero ``(batch, w, F)`` tensor (differentiably)."""
+    if len(rows) == batch:
+        return out
+    zeros = out.new_zeros((batch, *out.shape[1:]))
+    return zeros.index_copy(0, rows.to(out.device), out)
+
+
+@contextmanager
+def truncated_bptt(module: nn.Module, steps: int | None):
+    """Set :attr:`RecurrentEncoder.bptt` of every encoder in ``module`` to
+    ``steps`` for the block (the engine wraps a training run in it); the
+    previous values come back afterwards. ``None`` leaves the module alone."""
+    if steps is None:
+        yield
+        return
+    encoders = [m for m in module.modules() if isinstance(m, RecurrentEncoder)]
+    previous = [m.__dict__.get("bptt") for m in encoders]
+    for m in encoders:
+        if m.config.bidirectional:
+            raise ValueError("truncated BPTT (tbptt) needs a unidirectional network; set bidirectional=False")
+        m.bptt = int(steps)
+    try:
+        yield
+    finally:
+        for m, value in zip(encoders, previous):
+            if value is None:
+                m.__dict__.pop("bptt", None)
+            else:
+                m.bptt = value
+
+
+_GATES = {nn.RNN: 1, nn.GRU: 3, nn.LSTM: 4}
+
+
+@torch.no_grad()
+def init_recurrent_weights(rnn: nn.RNNBase, init: str = "default", *, forget_bias: float | None = None) -> None:
+    """Initialise the recurrent weights of a fused ``nn.RNN/LSTM/GRU`` in place.
+
+    init : "default" (PyTorch's uniform initialisation, unchanged);
+        "orthogonal" (each gate's ``(H, H)`` block of every ``weight_hh``
+        a random orthogonal matrix: all singular values 1, so the linear
+        part of the recurrence neither shrinks nor grows a state);
+        "identity" (each ``(H, H)`` block of ``weight_hh`` the identity and
+        every bias 0: with ``nonlinearity="relu"`` this is the IRNN of Le,
+        Jaitly and Hinton 2015, which copies its state forward unchanged
+        until the inputs change it). Input weights keep PyTorch's init.
+    forget_bias : for an LSTM, set the forget gate's bias to this value in
+        every layer and direction (``bias_ih`` gets it, ``bias_hh`` 0, so
+        the total is ``forget_bias``; 1.0 is the usual remedy for an LSTM
+        that forgets too fast, Gers et al. 2000 / Jozefowicz et al. 2015).
+        Ignored by RNN and GRU; None keeps the current biases.
+    """
+    if init not in RECURRENT_INITS:
+        raise ValueError(f"init must be one of {RECURRENT_INITS}, got {init!r}")
+    H = rnn.hidden_size
+    gates = next(g for cls, g in _GATES.items() if isinstance(rnn, cls))
+    for name, param in rnn.named_parameters():
+        if name.startswith("weight_hh") and init != "default":
+            for g in range(gates):
+                block = param[g * H : (g + 1) * H]
+                if init == "orthogonal":
+                    nn.init.orthogonal_(block)
+                else:
+                    block.copy_(torch.eye(H, dtype=param.dtype, device=param.device))
+        elif name.startswith("bias") and init == "identity":
+            param.zero_()
+    if forget_bias is not None and isinstance(rnn, nn.LSTM):
+        for name, param in rnn.named_parameters():
+            if name.startswith("bias_ih"):
+                param[H : 2 * H] = forget_bias  # LSTM gate order: input, forget, cell, output
+            elif name.startswith("bias_hh"):
+                param[H : 2 * H] = 0.0
 
 
 def pool_sequence(outputs, state, lengths, config: RNNConfig) -> torch.Tensor:
