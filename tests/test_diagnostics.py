@@ -82,11 +82,7 @@ def finite_difference_norms(params, X, Z, where, eps=1e-6):
 def fused_input_norms(estimator, X, y):
     """``mean_i ||dL_i/dx_t||`` by autograd through the fused layer (equal lengths)."""
     module = copy.deepcopy(estimator.module_).double().eval()
-    batches = estimator._gradient_flow_batches(X, y) if hasattr(estimator, "_gradient_flow_batches") else None
-    if batches is None:
-        from seqbench.diagnostics._adapters import flow_batches
-
-        batches = flow_batches(estimator, X, y)
+    batches = estimator._gradient_flow_batches(X, y)  # every recurrent estimator has the hook
     batch = batches.batch(np.arange(len(batches)))
     x = batch.inputs.double().requires_grad_()
     targets = batch.targets.double() if batch.targets.is_floating_point() else batch.targets
@@ -261,6 +257,11 @@ def test_bad_requests_are_named():
         gradient_norms_through_time(clf, X, np.full(6, 7))
     with pytest.raises(TypeError, match="FeatureClassifier"):
         gradient_norms_through_time(FeatureClassifier().fit(X, y > 0), X, y > 0)
+    Y = [(s[:, 0] > 0).astype(int) for s in X]
+    tagger = RNNTagger("gru", hidden_size=4, bidirectional=False, max_epochs=1, **CPU).fit(X, Y)
+    Y[2] = np.where(np.arange(len(Y[2])) == 3, 7, Y[2])
+    with pytest.raises(ValueError, match=r"Y\[2\]\[3\] = 7 is not one of the classes seen in fit: \[0, 1\]"):
+        gradient_norms_through_time(tagger, X, Y)
 
 
 # ----------------------------------------------------------------- picture and record

@@ -324,15 +324,15 @@ def test_token_stream_rows_chunks_and_ignored_bos_targets():
     np.testing.assert_array_equal(stream, [4, 1, 2, 3, 4, 0, 1, 4, 2, 2, 2, 1])
     ts = TokenStream(stream, 4, rows=2, bptt=3, device="cpu")
     chunks = list(ts.chunks())
-    assert [b.inputs.shape for b, _ in chunks] == [(2, 3), (2, 2)]  # 11 steps -> 2 rows of 5
+    assert [b.inputs.shape for b in chunks] == [(2, 3), (2, 2)]  # 11 steps -> 2 rows of 5
     # row 1 continues where row 0's stream left off; a BOS target is ignored
-    np.testing.assert_array_equal(chunks[0][0].inputs.numpy(), [[4, 1, 2], [0, 1, 4]])
-    np.testing.assert_array_equal(chunks[0][0].targets.numpy(), [[1, 2, 3], [1, -100, 2]])
-    np.testing.assert_array_equal(chunks[1][0].targets.numpy(), [[-100, 0], [2, 2]])
-    assert [n for _, n in chunks] == [5, 3] and ts.n_targets == 8
+    np.testing.assert_array_equal(chunks[0].inputs.numpy(), [[4, 1, 2], [0, 1, 4]])
+    np.testing.assert_array_equal(chunks[0].targets.numpy(), [[1, 2, 3], [1, -100, 2]])
+    np.testing.assert_array_equal(chunks[1].targets.numpy(), [[-100, 0], [2, 2]])
+    assert [b.weight for b in chunks] == [5, 3] and ts.total_weight == 8
     # a chunk whose targets are all sequence ends trains nothing but carries the state
     ends = TokenStream(bos_stream([np.array([1]), np.array([2])], 4), 4, rows=1, bptt=1, device="cpu")
-    assert [n for _, n in ends.chunks()] == [1, 0, 1]
+    assert [b.weight for b in ends.chunks()] == [1, 0, 1]
     lm = RNNLanguageModel(hidden_size=4, max_epochs=2, bptt=1, batch_size=1, random_state=0)
     assert np.isfinite(lm.fit([np.array([1]), np.array([2])]).history_[-1]["train_loss"])
 
@@ -347,11 +347,11 @@ def test_bptt_carries_the_hidden_state_across_chunks():
     trainer = BPTTTrainer(lm.module_, TrainingConfig(), device="cpu")
     carried = trainer.evaluate(stream)
     with torch.no_grad():
-        fresh = sum(lm.module_(b.inputs, None, b.targets, None)[1].item() * n for b, n in stream.chunks())
-    assert carried != pytest.approx(fresh / stream.n_targets, rel=1e-6)
+        fresh = sum(lm.module_(b.inputs, None, b.targets, None)[1].item() * b.weight for b in stream.chunks())
+    assert carried != pytest.approx(fresh / stream.total_weight, rel=1e-6)
     # the same loss as one full-length pass over each row (no truncation at evaluation)
-    inputs = torch.cat([b.inputs for b, _ in stream.chunks()], dim=1)
-    targets = torch.cat([b.targets for b, _ in stream.chunks()], dim=1)
+    inputs = torch.cat([b.inputs for b in stream.chunks()], dim=1)
+    targets = torch.cat([b.targets for b in stream.chunks()], dim=1)
     with torch.no_grad():
         full = lm.module_(inputs, None, targets, None)[1].item()
     assert carried == pytest.approx(full, rel=1e-5)

@@ -24,9 +24,10 @@ from sklearn.utils import shuffle
 from torch.nn.utils.rnn import pad_packed_sequence
 
 from seqbench.data import Tokenizer
-from seqbench.models import RNNClassifier, RNNRegressor
+from seqbench.models import RNNClassifier, RNNForecaster, RNNLanguageModel, RNNRegressor, RNNTagger
 from seqbench.models.neural._batches import IGNORE_INDEX, SequenceBatches
 from seqbench.models.neural._engine import Trainer, TrainingConfig, iter_outputs, predict_outputs, torch_session
+from seqbench.models.neural._estimator_base import NEURAL_CONSTRAINTS, ModuleOnCPUPickleMixin
 from seqbench.models.neural._modules import PooledRNN, RecurrentEncoder, RNNConfig
 
 SMALL = dict(hidden_size=16, batch_size=16, lr=0.02, random_state=0, device="cpu")  # exact repeatability is a CPU promise
@@ -334,6 +335,40 @@ def test_engine_trains_a_per_step_module_unchanged():
         correct += int((logits.argmax(-1)[mask] == batch.targets[mask]).sum())
         total += int(mask.sum())
     assert total == sum(len(s) for s in X) and correct / total >= 0.95
+
+
+def test_epoch_and_validation_losses_are_means_per_step_for_per_step_targets():
+    """Batches of 2 short and 3 long sequences: the engine weights each
+    batch's mean loss by its valid steps, so the epoch loss is the mean
+    cross-entropy over all 31 steps, not over the 5 sequences."""
+    rng = np.random.default_rng(18)
+    X = [rng.normal(size=(L, 2)) for L in (2, 2, 9, 9, 9)]
+    tags = [rng.integers(0, 3, size=len(s)) for s in X]
+    source = SequenceBatches(X, tags)
+    assert source.total_weight == 31 and [source.batch(np.array([i])).weight for i in (0, 2)] == [2, 9]
+    assert SequenceBatches(X, np.zeros(5)).total_weight == 5  # per-sequence targets: the sequences
+    torch.manual_seed(0)
+    module = _PerStepTagger(RNNConfig(n_inputs=2, n_outputs=3, hidden_size=5))
+    with torch.no_grad():
+        logits = [module(torch.as_tensor(s, dtype=torch.float32)[None])[0][0] for s in X]
+    per_step = F.cross_entropy(torch.cat(logits), torch.as_tensor(np.concatenate(tags))).item()
+    per_sequence = np.mean([F.cross_entropy(z, torch.as_tensor(t)).item() for z, t in zip(logits, tags)])
+    assert abs(per_step - per_sequence) > 0.01  # the two averages differ on these data
+    config = TrainingConfig(lr=0.0, batch_size=2, eval_batch_size=2, max_epochs=1)  # lr 0: weights unchanged
+    history = Trainer(module, config, random_state=0).fit(source, source).history
+    assert history[0]["val_loss"] == pytest.approx(per_step, rel=1e-5)
+    assert history[0]["train_loss"] == pytest.approx(per_step, rel=1e-5)
+
+
+@pytest.mark.parametrize("cls", [RNNClassifier, RNNRegressor, RNNTagger, RNNForecaster, RNNLanguageModel],
+                         ids=lambda c: c.__name__)
+def test_neural_estimators_share_one_constraint_catalogue_and_pickling(cls):
+    constraints = cls._parameter_constraints
+    assert set(constraints) == set(cls().get_params())  # every parameter checked, none invented
+    shared = set(constraints) & set(NEURAL_CONSTRAINTS)
+    assert {"cell", "hidden_size", "lr", "grad_clip_value", "init", "forget_bias", "device"} <= shared
+    assert all(constraints[name] is NEURAL_CONSTRAINTS[name] for name in shared)
+    assert issubclass(cls, ModuleOnCPUPickleMixin)
 
 
 class _NaNLoss(torch.nn.Module):

@@ -16,7 +16,7 @@ import torch
 from sklearn.base import clone
 from torch.nn.utils.rnn import pad_packed_sequence
 
-from seqbench.models import RNNClassifier, RNNRegressor
+from seqbench.models import RNNClassifier, RNNForecaster, RNNLanguageModel, RNNRegressor, RNNTagger
 from seqbench.models.neural._batches import SequenceBatches
 from seqbench.models.neural._engine import Trainer, TrainingConfig, initialise_only, torch_session
 from seqbench.models.neural._modules import PooledRNN, RNNConfig, init_recurrent_weights, truncated_bptt
@@ -225,3 +225,134 @@ def test_controls_are_constructor_parameters():
     for bad, name in bad_values:
         with pytest.raises(ValueError, match=name):
             RNNRegressor(max_epochs=1, **bad).fit(X, y)
+
+
+# -- the controls on the tagger, the forecaster and the language model ------------------------
+
+
+def tag_task(n=8, T=6, seed=7):
+    rng = np.random.default_rng(seed)
+    X = [rng.normal(size=(T, 1)) for _ in range(n)]
+    return X, [(x[:, 0] > 0).astype(int) for x in X]
+
+
+def wave(n_steps=40, seed=8):
+    rng = np.random.default_rng(seed)
+    return np.sin(np.arange(n_steps) / 3.0) + 0.1 * rng.normal(size=n_steps)
+
+
+TEXT = ["abcabdabcabd" * 3]
+CPU_SEED = dict(random_state=0, device="cpu")
+SMALL = dict(hidden_size=4, **CPU_SEED)
+# (class, constructor arguments, fit data): one step of one batch per epoch for each
+ESTIMATORS = {
+    "tagger": (RNNTagger, dict(bidirectional=False, batch_size=8), lambda est: est.fit(*tag_task())),
+    "forecaster": (RNNForecaster, dict(window=5, strategy="direct", horizon=2, batch_size=64),
+                   lambda est: est.fit(wave())),
+    "language-model": (RNNLanguageModel, dict(bptt=100, batch_size=1), lambda est: est.fit(TEXT)),
+}
+
+
+def build(name, **params):
+    cls, kwargs, fit = ESTIMATORS[name]
+    return cls(**{**SMALL, **kwargs, **params}), fit
+
+
+def recurrent_layers(est):
+    """Every fused recurrent layer of the fitted module (the forecaster's decoder included)."""
+    return [m for m in est.module_.modules() if isinstance(m, torch.nn.RNNBase)]
+
+
+@pytest.mark.parametrize("name", list(ESTIMATORS))
+def test_every_neural_estimator_takes_the_controls(name):
+    est, _ = build(name, grad_clip_value=0.5, init="orthogonal", forget_bias=1.0)
+    params = clone(est).get_params()
+    assert (params["grad_clip_value"], params["init"], params["forget_bias"]) == (0.5, "orthogonal", 1.0)
+    defaults = type(est)().get_params()
+    assert (defaults["grad_clip_value"], defaults["init"], defaults["forget_bias"]) == (None, "default", None)
+    # the language model's bptt is its truncation; the others take tbptt (None by default)
+    assert ("tbptt" in params) == (name != "language-model")
+    for bad, param in [(dict(init="zeros"), "init"), (dict(grad_clip_value=0.0), "grad_clip_value"),
+                       (dict(forget_bias="one"), "forget_bias")]:
+        est, fit = build(name, max_epochs=1, **bad)
+        with pytest.raises(ValueError, match=param):
+            fit(est)
+
+
+@pytest.mark.parametrize("name", list(ESTIMATORS))
+@pytest.mark.parametrize("cell", ["rnn", "gru"])
+def test_identity_init_reaches_every_recurrent_layer(name, cell):
+    est, fit = build(name, cell=cell, init="identity")
+    with initialise_only():
+        fit(est)
+    layers = recurrent_layers(est)
+    assert len(layers) == (2 if name == "forecaster" else 1)  # the forecaster: encoder and decoder
+    for layer in layers:
+        gates = {"rnn": 1, "gru": 3}[cell]
+        for pname, param in layer.named_parameters():
+            if pname.startswith("weight_hh"):
+                torch.testing.assert_close(param.detach(), torch.eye(4).repeat(gates, 1), msg=pname)
+            elif pname.startswith("bias"):
+                assert not param.any(), pname
+
+
+@pytest.mark.parametrize("name", list(ESTIMATORS))
+def test_forget_bias_reaches_every_lstm_layer(name):
+    est, fit = build(name, cell="lstm", forget_bias=2.0)
+    with initialise_only():
+        fit(est)
+    for layer in recurrent_layers(est):
+        total = layer.bias_ih_l0 + layer.bias_hh_l0
+        torch.testing.assert_close(total[4:8].detach(), torch.full((4,), 2.0))
+
+
+def sgd_update(monkeypatch, name, **params):
+    """The change of every weight in one epoch (one batch) of plain SGD: the
+    estimator's own fit, with the engine's optimizer swapped for SGD so that
+    the update is exactly ``-lr * gradient`` (Adam would normalise it)."""
+    monkeypatch.setattr(Trainer, "configure_optimizer", lambda self: torch.optim.SGD(self.params, lr=self.config.lr))
+    est, fit = build(name, max_epochs=1, lr=0.5, grad_clip=None, **params)
+    with initialise_only():
+        before = torch.cat([p.detach().flatten().clone() for p in fit(clone(est)).module_.parameters()])
+    after = torch.cat([p.detach().flatten() for p in fit(est).module_.parameters()])
+    assert est.n_iter_ == 1
+    return after - before
+
+
+@pytest.mark.parametrize("name", list(ESTIMATORS))
+def test_clipping_by_value_bounds_every_element_of_each_estimators_update(monkeypatch, name):
+    free = sgd_update(monkeypatch, name)
+    value = 0.25 * float(free.abs().max()) / 0.5
+    clipped = sgd_update(monkeypatch, name, grad_clip_value=value)
+    assert float(clipped.abs().max()) == pytest.approx(0.5 * value, rel=1e-4)  # the bound is reached, not passed
+    small = free.abs() < 0.5 * value * 0.99
+    assert small.any() and not small.all()
+    torch.testing.assert_close(clipped[small], free[small])  # elements under the bound are untouched
+
+
+def test_tagger_tbptt_of_the_sequence_length_equals_full_bptt():
+    X, Y = tag_task(n=24, T=10)
+    params = dict(cell="gru", bidirectional=False, hidden_size=6, batch_size=8, max_epochs=3, lr=0.02, **CPU_SEED)
+    full = RNNTagger(**params).fit(X, Y)
+    same = RNNTagger(**params, tbptt=10).fit(X, Y)
+    assert [h["grad_norm"] for h in same.history_] == [h["grad_norm"] for h in full.history_]
+    np.testing.assert_array_equal(np.concatenate(same.predict_proba(X)), np.concatenate(full.predict_proba(X)))
+    short = RNNTagger(**params, tbptt=3).fit(X, Y)
+    assert [h["grad_norm"] for h in short.history_] != [h["grad_norm"] for h in full.history_]
+    assert short.module_.encoder.bptt is None
+
+
+def test_tagger_tbptt_needs_a_unidirectional_network():
+    X, Y = tag_task()
+    with pytest.raises(ValueError, match=r"tbptt=4 needs a unidirectional network.*bidirectional=False"):
+        RNNTagger(tbptt=4, max_epochs=1).fit(X, Y)  # bidirectional=True is the tagger's default
+
+
+def test_forecaster_tbptt_truncates_the_encoder_window():
+    params = dict(cell="gru", window=8, hidden_size=6, batch_size=16, max_epochs=2, **CPU_SEED)
+    full = RNNForecaster(**params).fit(wave(60))
+    same = RNNForecaster(**params, tbptt=8).fit(wave(60))
+    np.testing.assert_array_equal(same.predict(wave(60)), full.predict(wave(60)))
+    short = RNNForecaster(**params, tbptt=2).fit(wave(60))
+    assert [h["grad_norm"] for h in short.history_] != [h["grad_norm"] for h in full.history_]
+

@@ -35,12 +35,22 @@ class Batch:
     targets : ``(B, ...)`` per-sequence targets, ``(B, T, ...)`` per-step
         targets padded with ``IGNORE_INDEX`` (or 0 for floats), or ``None``
     index : ``(B,)`` int64 positions of the batch's sequences in the source
+    weight : how many target values the batch's loss is a mean over: the
+        sequences (per-sequence targets; the default) or the valid steps
+        (per-step targets). The engine weights each batch's loss by it, so
+        epoch losses are means per sequence or per step, whatever the batch
+        sizes; a batch of weight 0 has no target to learn from.
     """
 
     inputs: torch.Tensor
     lengths: torch.Tensor | None
     targets: torch.Tensor | None
     index: np.ndarray
+    weight: int | None = None
+
+    def __post_init__(self):
+        if self.weight is None:
+            self.weight = len(self.index)
 
     def __len__(self) -> int:
         return len(self.index)
@@ -115,6 +125,17 @@ class SequenceBatches:
     def __len__(self) -> int:
         return len(self.lengths)
 
+    @property
+    def per_step(self) -> bool:
+        """Whether the targets are per step (a tagger's), not per sequence."""
+        return isinstance(self.targets, _PaddedStore)
+
+    @property
+    def total_weight(self) -> int:
+        """Sum of the batches' :attr:`Batch.weight`: the valid steps with
+        per-step targets, else the sequences."""
+        return int(self.lengths.sum()) if self.per_step else len(self)
+
     def batch(self, idx: np.ndarray) -> Batch:
         """The sequences at positions ``idx`` as one :class:`Batch`."""
         idx = np.asarray(idx, dtype=np.int64)
@@ -122,12 +143,13 @@ class SequenceBatches:
         inputs = self.inputs.gather(idx, lengths)
         if self.targets is None:
             targets = None
-        elif isinstance(self.targets, _PaddedStore):
+        elif self.per_step:
             targets = self.targets.gather(idx, lengths)
         else:
             targets = self.targets.index_select(0, torch.from_numpy(idx).to(self.device, non_blocking=True))
         packed = lengths.min() != lengths.max()
-        return Batch(inputs, torch.from_numpy(lengths) if packed else None, targets, idx)
+        weight = int(lengths.sum()) if self.per_step else len(idx)
+        return Batch(inputs, torch.from_numpy(lengths) if packed else None, targets, idx, weight)
 
     def shuffled(self, batch_size: int, random_state) -> Iterator[Batch]:
         """One training epoch: length buckets in a random order (seeded)."""

@@ -9,8 +9,18 @@ module. Any module whose ``forward(inputs, lengths, targets)`` returns
 ``(output, loss)`` trains here unchanged: a per-step tagger's module returns
 per-step logits and a loss that ignores padded steps (its targets come
 padded with ``IGNORE_INDEX``); a language model with truncated BPTT
-subclasses :class:`Trainer` and overrides :meth:`Trainer.run_epoch` to cut
-each batch into time chunks and carry the detached hidden state.
+subclasses :class:`Trainer` and overrides :meth:`Trainer.compute_loss` to
+carry the detached hidden state from one time chunk to the next.
+
+A training or validation *source* is a :class:`SequenceBatches` or anything
+with the same three members: ``shuffled(batch_size, rng)`` (one epoch's
+batches), ``in_order(batch_size)`` (evaluation batches) and
+``total_weight``. Each :class:`~._batches.Batch` carries a ``weight``, the
+number of target values its loss is a mean over (sequences, or valid steps
+for per-step targets), so the epoch losses are means per sequence for a
+many-to-one model and per step for a tagger or a language model, whatever
+the batch sizes. A batch of weight 0 (a language-model chunk whose targets
+are all sequence ends) is run forward without gradients and trains nothing.
 
 Training controls from the theory of recurrent networks (all off by
 default): clipping the total gradient norm (``grad_clip``) and each
@@ -53,6 +63,7 @@ __all__ = [
     "Trainer",
     "iter_outputs",
     "predict_outputs",
+    "per_step_outputs",
     "resolve_device",
     "torch_session",
     "initialise_only",
@@ -213,6 +224,18 @@ def predict_outputs(module: torch.nn.Module, source: SequenceBatches, *, batch_s
     return result
 
 
+def per_step_outputs(module: torch.nn.Module, source: SequenceBatches, *, batch_size: int = EVAL_BATCH_SIZE):
+    """A per-step module's outputs for every sequence of ``source``, in source
+    order: a list of float32 arrays ``(T_i, n_outputs)``, padding cut off
+    (:func:`iter_outputs`, split per sequence)."""
+    result = [None] * len(source)
+    for batch, output in iter_outputs(module, source, batch_size=batch_size):
+        values = output.float().cpu().numpy()  # (B, T, C)
+        for row, i in enumerate(batch.index):
+            result[i] = values[row, : source.lengths[i]]
+    return result
+
+
 class Trainer:
     """Mini-batch Adam training of one module on :class:`SequenceBatches`.
 
@@ -279,17 +302,23 @@ class Trainer:
     def run_epoch(self, train: SequenceBatches) -> tuple[float, float]:
         """One pass over ``train`` in shuffled length buckets.
 
-        Returns the mean training loss per sequence and the mean total
-        gradient norm per step (before clipping). Sums stay on the device
-        until the end of the epoch, so a GPU is not synchronised every step.
+        Returns the mean training loss per target value (per sequence, or
+        per step for per-step targets: each batch's loss is weighted by its
+        ``weight``) and the mean total gradient norm per optimizer step
+        (before clipping). Sums stay on the device until the end of the
+        epoch, so a GPU is not synchronised every step.
         """
         self.module.train()
         losses, norms = [], []
         for batch in train.shuffled(self.config.batch_size, self.rng):
+            if not batch.weight:  # no target to learn from: forward only (a stateful trainer carries its state)
+                with torch.no_grad():
+                    self.compute_loss(batch)
+                continue
             loss, norm = self.train_step(batch)
-            losses.append(loss.detach() * len(batch))
+            losses.append(loss.detach() * batch.weight)
             norms.append(norm)
-        mean_loss = torch.stack(losses).sum().item() / len(train)
+        mean_loss = torch.stack(losses).sum().item() / train.total_weight
         return mean_loss, torch.stack(norms).mean().item()
 
     def train_step(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
@@ -320,11 +349,13 @@ class Trainer:
 
     @torch.no_grad()
     def evaluate(self, source: SequenceBatches) -> float:
-        """Mean loss per sequence on ``source`` (eval mode, no gradients)."""
+        """Mean loss per target value (sequence or step, as in
+        :meth:`run_epoch`) on ``source`` (eval mode, no gradients)."""
         self.module.eval()
         total = torch.zeros((), device=self.device)
         for batch in source.in_order(self.config.eval_batch_size):
             _, loss = self.compute_loss(batch)
-            total += loss * len(batch)
+            if batch.weight:  # a weight-0 batch's loss is a mean over nothing (NaN)
+                total += loss * batch.weight
         self.module.train()
-        return total.item() / len(source)
+        return total.item() / source.total_weight

@@ -10,30 +10,33 @@ predictions (:meth:`_encode_targets`, :meth:`_split_validation`).
 
 from __future__ import annotations
 
-import copy
 import math
-from numbers import Integral, Real
 
 import numpy as np
-import torch
 from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ...data import check_classification_targets, check_regression_targets
 from .._base import SEQUENCE_EXPECTED_FAILED_CHECKS, Capabilities, SequenceInputMixin, encode_labels
 from ._batches import SequenceBatches
-from ._engine import Trainer, TrainingConfig, predict_outputs, resolve_device, torch_session
+from ._estimator_base import (
+    CONTROLS_DOC,
+    NeuralEstimatorMixin,
+    label_indices,
+    neural_constraints,
+    subset_batches,
+    tbptt_doc,
+)
 from ._modules import PooledRNN, RNNConfig
 
 __all__ = ["RNNClassifier", "RNNRegressor"]
 
 _INPUT_KINDS = frozenset({"real", "symbol", "text"})
 
-_PARAMS_DOC = """
+_PARAMS_DOC = (
+    """
     Parameters
     ----------
     cell : {"rnn", "lstm", "gru"}, default="lstm"
@@ -61,26 +64,10 @@ _PARAMS_DOC = """
         Upper bound on training epochs.
     grad_clip : float or None, default=1.0
         Clip the total gradient norm to this value; None disables clipping.
-    grad_clip_value : float or None, default=None
-        Clip every gradient element to ``[-grad_clip_value, grad_clip_value]``
-        (applied before ``grad_clip``); None disables it.
-    tbptt : int or None, default=None
-        Truncated back-propagation through time: in training the recurrent
-        layer reads each sequence in chunks of ``tbptt`` steps, carrying its
-        state forward detached, so gradients reach back at most ``tbptt``
-        steps from where the loss reads the network (the final state, or
-        every step with ``pooling="mean"``). None, or a value at least the
-        longest sequence, is full BPTT. Needs ``bidirectional=False``.
-    init : {"default", "orthogonal", "identity"}, default="default"
-        Recurrent weight initialisation: PyTorch's uniform one; a random
-        orthogonal matrix per gate; or the identity per gate with zero biases
-        (with ``cell="rnn", nonlinearity="relu"`` this is the IRNN of Le,
-        Jaitly and Hinton 2015). Input weights keep PyTorch's initialisation.
-    forget_bias : float or None, default=None
-        LSTM only: the forget gate's bias at initialisation (1.0 is the
-        classic remedy for an LSTM that forgets too fast); None keeps
-        PyTorch's. Ignored by RNN and GRU.
-    early_stopping : bool, default=False
+"""
+    + CONTROLS_DOC
+    + tbptt_doc('the final state, or every step with ``pooling="mean"``', " Needs ``bidirectional=False``.")
+    + """    early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training sequences (stratified
         for classification), stop after ``n_iter_no_change`` epochs without a
         lower validation loss and restore the best weights. Raises a
@@ -116,36 +103,13 @@ _PARAMS_DOC = """
     device_ : str
         Device the module was trained on.
 """
+)
 
 
-class _RNNBase(SequenceInputMixin, BaseEstimator):
+class _RNNBase(NeuralEstimatorMixin, SequenceInputMixin, BaseEstimator):
     """Shared parameters, fit template and prediction for the RNN estimators."""
 
-    _parameter_constraints = {
-        "cell": [StrOptions({"rnn", "lstm", "gru"})],
-        "nonlinearity": [StrOptions({"tanh", "relu"})],
-        "hidden_size": [Interval(Integral, 1, None, closed="left")],
-        "num_layers": [Interval(Integral, 1, None, closed="left")],
-        "bidirectional": ["boolean"],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
-        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
-        "pooling": [StrOptions({"last", "mean"})],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "grad_clip": [Interval(Real, 0, None, closed="neither"), None],
-        "grad_clip_value": [Interval(Real, 0, None, closed="neither"), None],
-        "tbptt": [Interval(Integral, 1, None, closed="left"), None],
-        "init": [StrOptions({"default", "orthogonal", "identity"})],
-        "forget_bias": [Real, None],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "random_state": ["random_state"],
-        "device": [str, torch.device],
-        "num_threads": [Interval(Integral, 1, None, closed="left"), None],
-        "tokenizer": [HasMethods(["fit", "transform"]), None],
-    }
+    _parameter_constraints = neural_constraints("bidirectional", "embedding_dim", "pooling", "tbptt", "tokenizer")
     _loss = "cross_entropy"
 
     def __init__(
@@ -204,87 +168,35 @@ class _RNNBase(SequenceInputMixin, BaseEstimator):
         """Validate ``y``, set the target attributes, return (training targets, n_outputs)."""
         raise NotImplementedError
 
-    def _split_validation(self, y: np.ndarray, rng) -> tuple[np.ndarray, np.ndarray]:
-        """Indices of the training and validation sequences (plain random split)."""
-        n = len(y)
-        n_val = math.ceil(self.validation_fraction * n)
-        if n_val < 1 or n - n_val < 1:
-            raise ValueError(
-                f"early_stopping: validation_fraction={self.validation_fraction} of {n} sequences leaves "
-                f"{n_val} for validation and {n - n_val} for training; both need at least one. "
-                "Pass more sequences, change validation_fraction, or set early_stopping=False"
-            )
-        return train_test_split(np.arange(n), test_size=n_val, random_state=rng)
-
     # -- fit ------------------------------------------------------------------------------
     def _module_config(self, X, n_outputs: int) -> RNNConfig:
-        symbol = X.kind == "symbol"
-        return RNNConfig(
-            n_inputs=self.n_symbols_ if symbol else self.n_features_in_,
+        return self._rnn_config(
             n_outputs=n_outputs,
-            input_kind="symbol" if symbol else "real",
-            embedding_dim=self.embedding_dim,
-            cell=self.cell,
-            nonlinearity=self.nonlinearity,
-            hidden_size=self.hidden_size,
-            num_layers=self.num_layers,
+            **self._input_config(X.kind),
             bidirectional=self.bidirectional,
-            dropout=self.dropout,
             pooling=self.pooling,
             loss=self._loss,
-            init=self.init,
-            forget_bias=None if self.forget_bias is None else float(self.forget_bias),
-        )
-
-    def _training_config(self) -> TrainingConfig:
-        return TrainingConfig(
-            lr=self.lr,
-            batch_size=self.batch_size,
-            max_epochs=self.max_epochs,
-            grad_clip=self.grad_clip,
-            n_iter_no_change=self.n_iter_no_change,
-            grad_clip_value=self.grad_clip_value,
-            tbptt=self.tbptt,
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Train on sequences ``X`` (any form of the data contract) and targets ``y`` ``(n,)``."""
-        if self.tbptt is not None and self.bidirectional:
-            raise ValueError(
-                f"tbptt={self.tbptt} needs a unidirectional network (a backward direction has no truncated "
-                "gradient path); set bidirectional=False or tbptt=None"
-            )
         X = self._validate_fit_X(X, kinds=_INPUT_KINDS)
         targets, n_outputs = self._encode_targets(X, y)
-        device = resolve_device(self.device)
-        rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
-        if self.early_stopping:
-            train_idx, val_idx = self._split_validation(targets, rng)
-        else:
-            train_idx, val_idx = np.arange(len(X)), None
-        with torch_session(num_threads=self.num_threads, seed=seed, device=device):
+
+        def setup(device, rng):
+            train_idx, val_idx = self._train_val_indices(targets, rng)
             module = PooledRNN(self._module_config(X, n_outputs))
-            train = SequenceBatches(X[train_idx].sequences, targets[train_idx], device=device)
-            val = None if val_idx is None else SequenceBatches(X[val_idx].sequences, targets[val_idx], device=device)
-            result = Trainer(module, self._training_config(), device=device, random_state=rng).fit(train, val)
-        self.module_ = module
-        self.history_ = result.history
-        self.n_iter_ = result.n_epochs
-        self.best_epoch_ = result.best_epoch
-        self.device_ = str(device)
+            train = subset_batches(X.sequences, targets, train_idx, device)
+            return module, train, subset_batches(X.sequences, targets, val_idx, device)
+
+        self._train(setup)
         return self
 
     # -- predict ----------------------------------------------------------------------------
     def _outputs(self, X) -> np.ndarray:
         """Validate ``X`` and return the module outputs ``(n, n_outputs)`` as float64."""
-        check_is_fitted(self, "module_")
-        X = self._validate_predict_X(X)
-        device = next(self.module_.parameters()).device
-        with torch_session(num_threads=self.num_threads):
-            outputs = predict_outputs(self.module_, SequenceBatches(X.sequences, device=device))
-        return outputs.astype(np.float64)
+        return self._module_outputs(X).astype(np.float64)
 
     # -- diagnostics: the module's own training inputs and targets ------------------------
     def _gradient_flow_batches(self, X, y) -> SequenceBatches:
@@ -298,31 +210,11 @@ class _RNNBase(SequenceInputMixin, BaseEstimator):
         y = column_or_1d(y, warn=True)
         if len(y) != len(X):
             raise ValueError(f"y has {len(y)} targets but X has {len(X)} sequences; pass one target per sequence")
-        device = next(self.module_.parameters()).device
-        return SequenceBatches(X.sequences, self._fitted_targets(y), device=device)
+        return SequenceBatches(X.sequences, self._fitted_targets(y), device=self._module_device())
 
     def _fitted_targets(self, y: np.ndarray) -> np.ndarray:
         """``y`` encoded with the attributes ``fit`` learned (class indices, standardised values)."""
         raise NotImplementedError
-
-    # -- pickling: the module travels on CPU, so a CUDA fit loads anywhere ------------------
-    def __getstate__(self):
-        state = super().__getstate__()
-        module = state.get("module_")
-        if module is not None and next(module.parameters()).device.type != "cpu":
-            state["module_"] = copy.deepcopy(module).cpu()
-        return state
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        module = state.get("module_")
-        if module is not None and self.device_ != "cpu" and torch.cuda.is_available():
-            self.module_ = module.to(self.device_)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.non_deterministic = False
-        return tags
 
 
 class RNNClassifier(ClassifierMixin, _RNNBase):
@@ -370,12 +262,7 @@ class RNNClassifier(ClassifierMixin, _RNNBase):
         return train_test_split(np.arange(n), test_size=n_val, stratify=y, random_state=rng)
 
     def _fitted_targets(self, y):
-        index = np.clip(np.searchsorted(self.classes_, y), 0, len(self.classes_) - 1)
-        unknown = np.flatnonzero(self.classes_[index] != y)
-        if unknown.size:
-            i = int(unknown[0])
-            raise ValueError(f"y[{i}] = {y[i]!r} is not one of the classes seen in fit: {self.classes_.tolist()}")
-        return index.astype(np.int64)
+        return label_indices(self.classes_, y)
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities ``(n, n_classes)``, columns in ``classes_`` order."""

@@ -20,33 +20,33 @@ are mapped back. The loss is the mean squared error in standardised units.
 
 Training runs on :class:`seqbench.models.neural._engine.Trainer` (Adam,
 gradient clipping, optional early stopping on the *last* windows of each
-series, so validation lies after training in time).
+series, so validation lies after training in time). The decoder is built
+like the encoder's recurrent layer (:func:`~._modules.recurrent_layer`), so
+``init`` and ``forget_bias`` set both.
 """
 
 from __future__ import annotations
 
-import copy
 import math
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator, _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from .._base import Capabilities
 from .._forecast_base import ForecasterMixin
 from ._batches import SequenceBatches
-from ._engine import Trainer, TrainingConfig, resolve_device, torch_session
-from ._modules import RecurrentEncoder, RNNConfig
+from ._engine import torch_session
+from ._estimator_base import CONTROLS_DOC, NeuralEstimatorMixin, neural_constraints, tbptt_doc
+from ._modules import RecurrentEncoder, RNNConfig, recurrent_layer
 
 __all__ = ["RNNForecaster", "ForecastRNN"]
-
-_CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
 
 class ForecastRNN(nn.Module):
@@ -64,11 +64,7 @@ class ForecastRNN(nn.Module):
         self.horizon = horizon
         self.encoder = RecurrentEncoder(config)
         if horizon is not None:
-            kwargs = dict(input_size=horizon, hidden_size=config.hidden_size, num_layers=config.num_layers,
-                          dropout=config.dropout if config.num_layers > 1 else 0.0, batch_first=True)
-            if config.cell == "rnn":
-                kwargs["nonlinearity"] = config.nonlinearity
-            self.decoder = _CELLS[config.cell](**kwargs)
+            self.decoder = recurrent_layer(config, horizon)  # same cell, sizes and initialisation
             self.register_buffer("steps", torch.eye(horizon), persistent=False)  # decoder inputs (H, H)
         self.head = nn.Linear(config.hidden_size, config.n_outputs)
 
@@ -86,8 +82,11 @@ class ForecastRNN(nn.Module):
         return output, F.mse_loss(output, targets)
 
 
-class RNNForecaster(ForecasterMixin, BaseEstimator):
-    """Recurrent (RNN, LSTM or GRU) forecaster: recursive one-step or direct encoder-decoder.
+class RNNForecaster(NeuralEstimatorMixin, ForecasterMixin, BaseEstimator):
+    __doc__ = """Recurrent (RNN, LSTM or GRU) forecaster: recursive one-step or direct encoder-decoder.
+
+    With ``strategy="direct"``, ``init`` and ``forget_bias`` set the
+    decoder's recurrent weights as well as the encoder's.
 
     Parameters
     ----------
@@ -121,6 +120,9 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
         torch threads inside fit and predict (restored afterwards).
     horizon : int >= 1, default=1
         Steps forecast after each history (the direct decoder's length).
+""" + CONTROLS_DOC + tbptt_doc(
+        "the encoder's final state", " It truncates the encoder only; the decoder runs ``horizon`` steps."
+    ) + """
 
     Attributes
     ----------
@@ -135,29 +137,18 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
     capabilities = Capabilities(task="forecast", family="neural", input_kinds=frozenset({"real"}), probabilistic=False)
     _parameter_constraints = {
         **ForecasterMixin._parameter_constraints,
-        "cell": [StrOptions({"rnn", "lstm", "gru"})],
-        "window": [Interval(Integral, 1, None, closed="left")],
-        "strategy": [StrOptions({"recursive", "direct"})],
-        "nonlinearity": [StrOptions({"tanh", "relu"})],
-        "hidden_size": [Interval(Integral, 1, None, closed="left")],
-        "num_layers": [Interval(Integral, 1, None, closed="left")],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "grad_clip": [Interval(Real, 0, None, closed="neither"), None],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "random_state": ["random_state"],
-        "device": [str, torch.device],
-        "num_threads": [Interval(Integral, 1, None, closed="left"), None],
+        **neural_constraints(
+            "tbptt",
+            window=[Interval(Integral, 1, None, closed="left")],
+            strategy=[StrOptions({"recursive", "direct"})],
+        ),
     }
 
     def __init__(self, cell="lstm", *, window=24, strategy="recursive", nonlinearity="tanh", hidden_size=32,
                  num_layers=1, dropout=0.0, lr=0.003, batch_size=32, max_epochs=50, grad_clip=1.0,
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=5, random_state=None,
-                 device="auto", num_threads=1, horizon=1):
+                 device="auto", num_threads=1, horizon=1, grad_clip_value=None, tbptt=None, init="default",
+                 forget_bias=None):
         self.cell = cell
         self.window = window
         self.strategy = strategy
@@ -176,6 +167,10 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
         self.device = device
         self.num_threads = num_threads
         self.horizon = horizon
+        self.grad_clip_value = grad_clip_value
+        self.tbptt = tbptt
+        self.init = init
+        self.forget_bias = forget_bias
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
@@ -185,20 +180,16 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
         X_all = np.concatenate(coll.sequences)
         mean, scale = X_all.mean(axis=0), X_all.std(axis=0)
         scale = np.where(scale > 0, scale, 1.0)
-        scaled = [(s - mean) / scale for s in coll.sequences]
-        inputs, targets, is_val = self._windows(scaled)
-        device = resolve_device(self.device)
-        rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
-        with torch_session(num_threads=self.num_threads, seed=seed, device=device):
+        inputs, targets, is_val = self._windows(_standardised(coll.sequences, mean, scale))
+
+        def setup(device, rng):
             module = ForecastRNN(self._module_config(coll.n_features), self._decoder_horizon())
             train = SequenceBatches(inputs[~is_val], targets[~is_val], device=device)
             val = SequenceBatches(inputs[is_val], targets[is_val], device=device) if self.early_stopping else None
-            result = Trainer(module, self._training_config(), device=device, random_state=rng).fit(train, val)
-        self.module_, self.history_ = module, result.history
-        self.n_iter_, self.best_epoch_ = result.n_epochs, result.best_epoch
+            return module, train, val
+
+        self._train(setup)
         self.mean_, self.scale_, self.n_windows_ = mean, scale, len(inputs)
-        self.device_ = str(device)
         self._set_fitted_input(coll)
         return self
 
@@ -206,12 +197,7 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
         return self.horizon if self.strategy == "direct" else None
 
     def _module_config(self, n_features: int) -> RNNConfig:
-        return RNNConfig(n_inputs=n_features, n_outputs=n_features, cell=self.cell, nonlinearity=self.nonlinearity,
-                         hidden_size=self.hidden_size, num_layers=self.num_layers, dropout=self.dropout, loss="mse")
-
-    def _training_config(self) -> TrainingConfig:
-        return TrainingConfig(lr=self.lr, batch_size=self.batch_size, max_epochs=self.max_epochs,
-                              grad_clip=self.grad_clip, n_iter_no_change=self.n_iter_no_change)
+        return self._rnn_config(n_inputs=n_features, n_outputs=n_features, loss="mse")
 
     def _windows(self, series: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Training pairs from standardised series.
@@ -256,9 +242,9 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
 
     @torch.no_grad()
     def _forecast(self, coll) -> np.ndarray:
-        device = next(self.module_.parameters()).device
         last = np.stack([s[-self.window :] for s in coll.sequences])  # (n, window, d)
-        x = torch.from_numpy(((last - self.mean_) / self.scale_).astype(np.float32)).to(device)
+        x = torch.from_numpy(_standardised(last, self.mean_, self.scale_).astype(np.float32))
+        x = x.to(self._module_device())
         self.module_.eval()
         with torch_session(num_threads=self.num_threads):
             if self.strategy == "direct":
@@ -279,16 +265,24 @@ class RNNForecaster(ForecasterMixin, BaseEstimator):
             x = torch.cat([x[:, 1:], nxt[:, None]], dim=1)
         return torch.stack(steps, dim=1)
 
-    # ------------------------------------- pickling: the module travels on CPU
-    def __getstate__(self):
-        state = super().__getstate__()
-        module = state.get("module_")
-        if module is not None and next(module.parameters()).device.type != "cpu":
-            state["module_"] = copy.deepcopy(module).cpu()
-        return state
+    # -------------------- diagnostics: the module's own training inputs and targets
+    def _gradient_flow_batches(self, X, y=None) -> SequenceBatches:
+        """Every window of every series of ``X`` (standardised with the fitted
+        ``mean_`` / ``scale_``) and the step(s) after it, as ``fit`` builds
+        them, on the module's device: the hook that
+        ``seqbench.diagnostics.gradient_norms_through_time`` calls. ``y`` is
+        ignored, as ``fit`` ignores it."""
+        check_is_fitted(self, "module_")
+        coll = self._validate_fit_series(X)
+        if coll.n_features != self.n_features_in_:
+            raise ValueError(f"X has {coll.n_features} features per step, but the forecaster was fitted with "
+                             f"{self.n_features_in_}")
+        inputs, targets, _ = self._windows(_standardised(coll.sequences, self.mean_, self.scale_))
+        return SequenceBatches(list(inputs), targets, device=self._module_device())
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        module = state.get("module_")
-        if module is not None and self.device_ != "cpu" and torch.cuda.is_available():
-            self.module_ = module.to(self.device_)
+
+def _standardised(series, mean: np.ndarray, scale: np.ndarray):
+    """``(s - mean) / scale`` of one array, or of each array of a list."""
+    if isinstance(series, np.ndarray):
+        return (series - mean) / scale
+    return [(s - mean) / scale for s in series]

@@ -14,6 +14,12 @@ layer; there is no Python loop over time steps in training.
 
 Scoring runs each sequence from a zero state after BOS, in time chunks with
 the state carried, so long texts do not need one huge tensor.
+
+The stream is a training source of the engine (``shuffled`` / ``in_order``
+give its chunks in time order, never shuffled; each chunk's ``weight`` is its
+number of valid targets), so :class:`BPTTTrainer` only carries the state:
+epoch and validation losses are means per target symbol through the
+engine's own weighting.
 """
 
 from __future__ import annotations
@@ -25,17 +31,16 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator, _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._base import Capabilities
 from .._lm_base import LM_CAPABILITY_KINDS, LM_EXPECTED_FAILED_CHECKS, LanguageModelMixin
 from ._batches import IGNORE_INDEX, Batch
-from ._engine import Trainer, TrainingConfig, resolve_device, torch_session
+from ._engine import Trainer, torch_session
+from ._estimator_base import CONTROLS_DOC, NeuralEstimatorMixin, neural_constraints
 from ._lm_modules import NextSymbolRNN, detach_state
 from ._modules import RNNConfig
-from ._tagger import NEURAL_CONSTRAINTS, ModuleOnCPUPickleMixin
 
 __all__ = ["RNNLanguageModel", "TokenStream", "BPTTTrainer", "sequence_log_likelihoods"]
 
@@ -67,7 +72,10 @@ class TokenStream:
     device : torch device
 
     Inputs are ``stream[:-1]`` and targets ``stream[1:]``; the last
-    ``(N - 1) % rows`` steps do not fit a row and are dropped.
+    ``(N - 1) % rows`` steps do not fit a row and are dropped. Each chunk is a
+    :class:`~._batches.Batch` ``(rows, <= bptt)`` whose ``weight`` is its
+    number of targets other than ``IGNORE_INDEX``; ``total_weight`` is theirs
+    summed, the symbols the stream predicts.
     """
 
     def __init__(self, stream: np.ndarray, bos: int, rows: int, bptt: int, device):
@@ -77,9 +85,6 @@ class TokenStream:
         inputs = stream[: self.rows * width].reshape(self.rows, width)
         targets = stream[1 : self.rows * width + 1].reshape(self.rows, width).copy()
         targets[targets == bos] = IGNORE_INDEX
-        cuts = range(0, width, bptt)
-        self.n_valid = [int(np.count_nonzero(targets[:, c : c + bptt] != IGNORE_INDEX)) for c in cuts]
-        self.n_targets = sum(self.n_valid)
         index = np.arange(self.rows)
         self._chunks = [
             Batch(
@@ -87,24 +92,34 @@ class TokenStream:
                 None,
                 torch.from_numpy(np.ascontiguousarray(targets[:, c : c + bptt])).to(device),
                 index,
+                weight=int(np.count_nonzero(targets[:, c : c + bptt] != IGNORE_INDEX)),
             )
-            for c in cuts
+            for c in range(0, width, bptt)
         ]
+        self.total_weight = sum(chunk.weight for chunk in self._chunks)
 
-    def __len__(self) -> int:
-        return self.n_targets
+    def chunks(self) -> list[Batch]:
+        """Every chunk, in time order (chunk ``k + 1`` of a row continues chunk ``k``)."""
+        return self._chunks
 
-    def chunks(self):
-        """``(batch, n_valid_targets)`` for every chunk, in time order."""
-        return zip(self._chunks, self.n_valid)
+    def shuffled(self, batch_size=None, random_state=None) -> list[Batch]:
+        """The engine's epoch: the chunks in time order, never shuffled (the
+        carried state needs the order); the rows were fixed at construction,
+        so ``batch_size`` and ``random_state`` play no part."""
+        return self._chunks
+
+    def in_order(self, batch_size=None) -> list[Batch]:
+        """The engine's evaluation pass: the chunks in time order."""
+        return self._chunks
 
 
 class BPTTTrainer(Trainer):
-    """The engine's :class:`Trainer` with truncated BPTT: an epoch runs the
-    chunks of a :class:`TokenStream` in time order, carrying the detached
-    hidden state from one chunk to the next; losses are means per target
-    symbol (nats). ``train_step``, clipping, the optimizer and early stopping
-    are the engine's own."""
+    """The engine's :class:`Trainer` with truncated BPTT over a
+    :class:`TokenStream`: each chunk starts from the hidden state the
+    previous one ended in (detached), and every pass (an epoch, an
+    evaluation) starts from zeros. Batches, loss weighting (means per target
+    symbol, in nats), ``train_step``, clipping, the optimizer and early
+    stopping are the engine's own."""
 
     state = None
 
@@ -114,30 +129,12 @@ class BPTTTrainer(Trainer):
         return (logits, state), loss
 
     def run_epoch(self, train: TokenStream) -> tuple[float, float]:
-        self.module.train()
         self.state = None
-        losses, norms = [], []
-        for batch, n_valid in train.chunks():
-            if not n_valid:  # every target a sequence end: only carry the state through
-                with torch.no_grad():
-                    self.compute_loss(batch)
-                continue
-            loss, norm = self.train_step(batch)
-            losses.append(loss.detach() * n_valid)
-            norms.append(norm)
-        return torch.stack(losses).sum().item() / train.n_targets, torch.stack(norms).mean().item()
+        return super().run_epoch(train)
 
-    @torch.no_grad()
     def evaluate(self, source: TokenStream) -> float:
-        self.module.eval()
         self.state = None
-        total = torch.zeros((), device=self.device)
-        for batch, n_valid in source.chunks():
-            loss = self.compute_loss(batch)[1]
-            if n_valid:
-                total += loss * n_valid
-        self.module.train()
-        return total.item() / source.n_targets
+        return super().evaluate(source)
 
 
 @torch.no_grad()
@@ -173,8 +170,8 @@ def sequence_log_likelihoods(module: NextSymbolRNN, sequences, bos: int, device)
     return out
 
 
-class RNNLanguageModel(ModuleOnCPUPickleMixin, LanguageModelMixin, BaseEstimator):
-    """Recurrent language model (RNN, LSTM or GRU) over characters, words or symbol ids.
+class RNNLanguageModel(NeuralEstimatorMixin, LanguageModelMixin, BaseEstimator):
+    __doc__ = """Recurrent language model (RNN, LSTM or GRU) over characters, words or symbol ids.
 
     Embedding → fused recurrent layers → dropout → linear head over the
     vocabulary, trained with Adam on the next-symbol cross-entropy by
@@ -193,7 +190,13 @@ class RNNLanguageModel(ModuleOnCPUPickleMixin, LanguageModelMixin, BaseEstimator
         Between stacked layers and on the outputs before the head.
     embedding_dim : int, default=32
     bptt : int >= 1, default=64
-        Steps per truncated-BPTT chunk.
+        Steps per truncated-BPTT chunk: gradients reach back at most ``bptt``
+        steps, the state flows on through the whole stream. This is why the
+        language model has no ``tbptt`` parameter (the other recurrent
+        estimators have one): a ``tbptt >= bptt`` would change nothing, and a
+        smaller one would cut the gradient path inside each chunk to the
+        horizon ``bptt=tbptt`` gives, with fewer optimizer steps. One knob
+        keeps a grid search over truncation lengths meaningful.
     lr : float, default=0.003 (Adam)
     batch_size : int, default=32
         Parallel rows of the training stream (fewer if the text is shorter).
@@ -212,7 +215,7 @@ class RNNLanguageModel(ModuleOnCPUPickleMixin, LanguageModelMixin, BaseEstimator
     tokenizer : Tokenizer or None, default=None
         For text; None means ``Tokenizer(level=level)`` (a given tokenizer is
         used as it is, its own ``level`` included).
-
+""" + CONTROLS_DOC + """
     Attributes
     ----------
     module_ : NextSymbolRNN, trained, in eval mode
@@ -231,11 +234,13 @@ class RNNLanguageModel(ModuleOnCPUPickleMixin, LanguageModelMixin, BaseEstimator
         task="language_model", family="neural", input_kinds=LM_CAPABILITY_KINDS, probabilistic=True
     )
     _expected_failed_checks = LM_EXPECTED_FAILED_CHECKS
-    _parameter_constraints: dict = {
-        **NEURAL_CONSTRAINTS,
-        "level": [StrOptions({"char", "word"})],
-        "bptt": [Interval(Integral, 1, None, closed="left")],
-    }
+    _parameter_constraints: dict = neural_constraints(
+        "embedding_dim",
+        "tokenizer",
+        level=[StrOptions({"char", "word"})],
+        bptt=[Interval(Integral, 1, None, closed="left")],
+    )
+    _trainer_class = BPTTTrainer
 
     def __init__(
         self,
@@ -259,6 +264,9 @@ class RNNLanguageModel(ModuleOnCPUPickleMixin, LanguageModelMixin, BaseEstimator
         device="auto",
         num_threads=1,
         tokenizer=None,
+        grad_clip_value=None,
+        init="default",
+        forget_bias=None,
     ):
         self.cell = cell
         self.level = level
@@ -279,18 +287,16 @@ class RNNLanguageModel(ModuleOnCPUPickleMixin, LanguageModelMixin, BaseEstimator
         self.device = device
         self.num_threads = num_threads
         self.tokenizer = tokenizer
+        self.grad_clip_value = grad_clip_value
+        self.init = init
+        self.forget_bias = forget_bias
 
     def _module_config(self) -> RNNConfig:
-        return RNNConfig(
+        return self._rnn_config(
             n_inputs=self.n_symbols_ + 1,  # + BOS
             n_outputs=self.n_symbols_,
             input_kind="symbol",
             embedding_dim=self.embedding_dim,
-            cell=self.cell,
-            nonlinearity=self.nonlinearity,
-            hidden_size=self.hidden_size,
-            num_layers=self.num_layers,
-            dropout=self.dropout,
         )
 
     def _streams(self, sequences, device) -> tuple[TokenStream, TokenStream | None]:
@@ -307,7 +313,7 @@ class RNNLanguageModel(ModuleOnCPUPickleMixin, LanguageModelMixin, BaseEstimator
         cut = len(stream) - n_val
         train = TokenStream(stream[:cut], self.n_symbols_, self.batch_size, self.bptt, device)
         val = TokenStream(stream[cut:], self.n_symbols_, self.batch_size, self.bptt, device)
-        if not train.n_targets or not val.n_targets:
+        if not train.total_weight or not val.total_weight:
             raise ValueError(
                 "early_stopping: the validation split leaves no symbol to predict on one side; pass more "
                 "text or set early_stopping=False"
@@ -318,39 +324,25 @@ class RNNLanguageModel(ModuleOnCPUPickleMixin, LanguageModelMixin, BaseEstimator
     def fit(self, X, y=None):
         """Train on ``X`` (strings or symbol-id sequences)."""
         sequences = self._validate_lm_fit_X(X).sequences
-        device = resolve_device(self.device)
-        rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
-        config = TrainingConfig(
-            lr=self.lr,
-            batch_size=self.batch_size,
-            max_epochs=self.max_epochs,
-            grad_clip=self.grad_clip,
-            n_iter_no_change=self.n_iter_no_change,
-        )
-        with torch_session(num_threads=self.num_threads, seed=seed, device=device):
-            module = NextSymbolRNN(self._module_config())
-            train, val = self._streams(sequences, device)
-            result = BPTTTrainer(module, config, device=device, random_state=rng).fit(train, val)
-        self.module_, self.history_ = module, result.history
-        self.n_iter_, self.best_epoch_ = result.n_epochs, result.best_epoch
-        self.device_ = str(device)
+
+        def setup(device, rng):
+            return (NextSymbolRNN(self._module_config()), *self._streams(sequences, device))
+
+        self._train(setup)
         return self
 
     # -- the LanguageModelMixin hooks -------------------------------------------------------
-    def _device(self):
-        return next(self.module_.parameters()).device
 
     def _log_likelihoods(self, sequences) -> np.ndarray:
         check_is_fitted(self, "module_")
         with torch_session(num_threads=self.num_threads):
-            return sequence_log_likelihoods(self.module_, sequences, self.n_symbols_, self._device())
+            return sequence_log_likelihoods(self.module_, sequences, self.n_symbols_, self._module_device())
 
     @torch.no_grad()
     def _run(self, inputs: np.ndarray, lengths: np.ndarray | None, state):
         """Log-distribution after each row's last valid input, and the state there."""
         self.module_.eval()
-        x = torch.from_numpy(inputs).to(self._device())
+        x = torch.from_numpy(inputs).to(self._module_device())
         with torch_session(num_threads=self.num_threads):
             (logits, state), _ = self.module_(x, None if lengths is None else torch.from_numpy(lengths), None, state)
         last = torch.from_numpy(np.full(len(inputs), inputs.shape[1] - 1) if lengths is None else lengths - 1)

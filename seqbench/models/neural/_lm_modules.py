@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 from torch.nn.utils.rnn import PackedSequence, pad_packed_sequence
 
 from ._batches import IGNORE_INDEX
-from ._modules import RecurrentEncoder, RNNConfig
+from ._modules import EncoderWithHead, RNNConfig
 
 __all__ = ["StepRNN", "NextSymbolRNN", "detach_state"]
 
@@ -36,7 +35,7 @@ def detach_state(state):
     return state.detach()
 
 
-class StepRNN(nn.Module):
+class StepRNN(EncoderWithHead):
     """Many-to-many (aligned) model: encoder → dropout → linear head at every step.
 
     ``forward(inputs, lengths=None, targets=None) -> (logits, loss)``:
@@ -46,20 +45,13 @@ class StepRNN(nn.Module):
     each sequence's own last step, so padding never leaks into a real step.
     """
 
-    def __init__(self, config: RNNConfig):
-        super().__init__()
-        self.config = config
-        self.encoder = RecurrentEncoder(config)
-        self.dropout = nn.Dropout(config.dropout)
-        self.head = nn.Linear(config.feature_size, config.n_outputs)
-
     def forward(self, inputs, lengths=None, targets=None):
         outputs, _ = self.encoder(inputs, lengths)
         logits = self.head(self.dropout(_padded(outputs, inputs.shape[1])))  # (B, T, C)
         return logits, None if targets is None else _step_loss(logits, targets)
 
 
-class NextSymbolRNN(nn.Module):
+class NextSymbolRNN(EncoderWithHead):
     """Next-symbol model: embedding → unidirectional encoder → dropout → linear head.
 
     The embedding has ``n_inputs = V + 1`` rows (the extra id ``V`` is the
@@ -74,13 +66,9 @@ class NextSymbolRNN(nn.Module):
     """
 
     def __init__(self, config: RNNConfig):
-        super().__init__()
         if config.bidirectional or config.input_kind != "symbol":
             raise ValueError("a next-symbol model reads symbol ids in one direction")
-        self.config = config
-        self.encoder = RecurrentEncoder(config)
-        self.dropout = nn.Dropout(config.dropout)
-        self.head = nn.Linear(config.hidden_size, config.n_outputs)
+        super().__init__(config)
 
     def forward(self, inputs, lengths=None, targets=None, state=None):
         outputs, state = self.encoder(inputs, lengths, state)

@@ -29,7 +29,9 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 __all__ = [
     "RNNConfig",
     "RecurrentEncoder",
+    "EncoderWithHead",
     "PooledRNN",
+    "recurrent_layer",
     "pool_sequence",
     "init_recurrent_weights",
     "truncated_bptt",
@@ -99,6 +101,28 @@ class RNNConfig:
         return self.n_directions * self.hidden_size
 
 
+def recurrent_layer(config: RNNConfig, input_size: int) -> nn.RNNBase:
+    """The fused ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU`` (batch first) that
+    ``config`` describes, reading ``input_size`` features per step, its
+    recurrent weights set by :func:`init_recurrent_weights` (``config.init``,
+    ``config.forget_bias``). Every recurrent layer of every module is built
+    here: the encoders' and the forecaster's decoder."""
+    kwargs = dict(
+        input_size=input_size,
+        hidden_size=config.hidden_size,
+        num_layers=config.num_layers,
+        bidirectional=config.bidirectional,
+        # PyTorch's dropout acts between stacked layers only (it warns for one layer)
+        dropout=config.dropout if config.num_layers > 1 else 0.0,
+        batch_first=True,
+    )
+    if config.cell == "rnn":
+        kwargs["nonlinearity"] = config.nonlinearity
+    layer = _CELLS[config.cell](**kwargs)
+    init_recurrent_weights(layer, config.init, forget_bias=config.forget_bias)
+    return layer
+
+
 class RecurrentEncoder(nn.Module):
     """Optional embedding + one fused recurrent layer stack (batch first).
 
@@ -136,19 +160,7 @@ class RecurrentEncoder(nn.Module):
         else:
             self.embedding = None
             input_size = config.n_inputs
-        kwargs = dict(
-            input_size=input_size,
-            hidden_size=config.hidden_size,
-            num_layers=config.num_layers,
-            bidirectional=config.bidirectional,
-            # PyTorch's dropout acts between stacked layers only (it warns for one layer)
-            dropout=config.dropout if config.num_layers > 1 else 0.0,
-            batch_first=True,
-        )
-        if config.cell == "rnn":
-            kwargs["nonlinearity"] = config.nonlinearity
-        self.rnn = _CELLS[config.cell](**kwargs)
-        init_recurrent_weights(self.rnn, config.init, forget_bias=config.forget_bias)
+        self.rnn = recurrent_layer(config, input_size)
 
     def forward(self, inputs, lengths=None, state=None):
         x = self.embedding(inputs) if self.embedding is not None else inputs  # (B, T, E or d)
@@ -323,14 +335,11 @@ def pool_sequence(outputs, state, lengths, config: RNNConfig) -> torch.Tensor:
     return outputs.mean(dim=1)
 
 
-class PooledRNN(nn.Module):
-    """Many-to-one model: encoder → pooling → dropout → linear head.
-
-    ``forward(inputs, lengths=None, targets=None) -> (output, loss)`` with
-    ``output`` of shape ``(B, n_outputs)`` (class logits, or the
-    standardised regression prediction) and ``loss`` the mean cross-entropy
-    or mean squared error over the batch (``None`` without targets).
-    """
+class EncoderWithHead(nn.Module):
+    """A :class:`RecurrentEncoder`, dropout, and a linear head from the
+    encoder's features (``D*H``) to ``n_outputs``: the parts of the
+    many-to-one, per-step and next-symbol models, which differ only in what
+    their ``forward`` feeds the head and the loss they compute."""
 
     def __init__(self, config: RNNConfig):
         super().__init__()
@@ -338,6 +347,16 @@ class PooledRNN(nn.Module):
         self.encoder = RecurrentEncoder(config)
         self.dropout = nn.Dropout(config.dropout)
         self.head = nn.Linear(config.feature_size, config.n_outputs)
+
+
+class PooledRNN(EncoderWithHead):
+    """Many-to-one model: encoder → pooling → dropout → linear head.
+
+    ``forward(inputs, lengths=None, targets=None) -> (output, loss)`` with
+    ``output`` of shape ``(B, n_outputs)`` (class logits, or the
+    standardised regression prediction) and ``loss`` the mean cross-entropy
+    or mean squared error over the batch (``None`` without targets).
+    """
 
     def forward(self, inputs, lengths=None, targets=None):
         outputs, state = self.encoder(inputs, lengths)

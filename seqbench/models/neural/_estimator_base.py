@@ -1,0 +1,275 @@
+"""What the five neural estimators share on the scikit-learn side.
+
+- :data:`NEURAL_CONSTRAINTS`: the one catalogue of parameter constraints;
+  :func:`neural_constraints` picks a class's entries from it.
+- :class:`NeuralEstimatorMixin`: the fit template (:meth:`~NeuralEstimatorMixin._train`:
+  device, seeding, module, :class:`~._engine.Trainer`, the ``*_``
+  attributes), the :class:`~._modules.RNNConfig` and
+  :class:`~._engine.TrainingConfig` built from the parameters, the random
+  early-stopping split, predicting through the engine, and pickling the
+  module on CPU (:class:`ModuleOnCPUPickleMixin`).
+- :data:`CONTROLS_DOC` and :func:`tbptt_doc`: the docstring entries of the
+  training controls, written once.
+
+An estimator is ``NeuralEstimatorMixin`` + its task mixin + ``BaseEstimator``
+and keeps only what is its own: its ``__init__`` (scikit-learn needs the
+explicit signature), how it turns data into batches and a module, and how
+outputs become predictions.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import textwrap
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ._batches import SequenceBatches
+from ._engine import Trainer, TrainingConfig, predict_outputs, resolve_device, torch_session
+from ._modules import RECURRENT_INITS, RNNConfig
+
+__all__ = [
+    "NEURAL_CONSTRAINTS",
+    "neural_constraints",
+    "ModuleOnCPUPickleMixin",
+    "NeuralEstimatorMixin",
+    "label_indices",
+    "subset_batches",
+    "CONTROLS_DOC",
+    "tbptt_doc",
+]
+
+_POSITIVE_INT = Interval(Integral, 1, None, closed="left")
+_POSITIVE = Interval(Real, 0, None, closed="neither")
+
+# Every parameter any neural estimator takes, with its one constraint.
+NEURAL_CONSTRAINTS: dict = {
+    "cell": [StrOptions({"rnn", "lstm", "gru"})],
+    "nonlinearity": [StrOptions({"tanh", "relu"})],
+    "hidden_size": [_POSITIVE_INT],
+    "num_layers": [_POSITIVE_INT],
+    "dropout": [Interval(Real, 0, 1, closed="left")],
+    "lr": [_POSITIVE],
+    "batch_size": [_POSITIVE_INT],
+    "max_epochs": [_POSITIVE_INT],
+    "grad_clip": [_POSITIVE, None],
+    "grad_clip_value": [_POSITIVE, None],
+    "init": [StrOptions(set(RECURRENT_INITS))],
+    "forget_bias": [Real, None],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+    "n_iter_no_change": [_POSITIVE_INT],
+    "random_state": ["random_state"],
+    "device": [str, torch.device],
+    "num_threads": [_POSITIVE_INT, None],
+    # taken by some of the estimators only (see neural_constraints)
+    "bidirectional": ["boolean"],
+    "embedding_dim": [_POSITIVE_INT],
+    "pooling": [StrOptions({"last", "mean"})],
+    "tbptt": [_POSITIVE_INT, None],
+    "tokenizer": [HasMethods(["fit", "transform"]), None],
+}
+_OPTIONAL = ("bidirectional", "embedding_dim", "pooling", "tbptt", "tokenizer")
+_SHARED = tuple(name for name in NEURAL_CONSTRAINTS if name not in _OPTIONAL)
+
+
+def neural_constraints(*optional: str, **own) -> dict:
+    """A class's ``_parameter_constraints``: the entries of
+    :data:`NEURAL_CONSTRAINTS` that every neural estimator takes, the
+    ``optional`` ones it names (``"bidirectional"``, ``"tbptt"``, ...), and
+    its ``own`` (name -> constraint list) that no other neural estimator has."""
+    unknown = set(optional) - set(_OPTIONAL)
+    if unknown:
+        raise KeyError(f"not optional neural parameters: {sorted(unknown)}; choose from {_OPTIONAL}")
+    return {**{name: NEURAL_CONSTRAINTS[name] for name in _SHARED + optional}, **own}
+
+
+CONTROLS_DOC = """\
+    grad_clip_value : float or None, default=None
+        Clip every gradient element to ``[-grad_clip_value, grad_clip_value]``
+        (applied before ``grad_clip``); None disables it.
+    init : {"default", "orthogonal", "identity"}, default="default"
+        Recurrent weight initialisation: PyTorch's uniform one; a random
+        orthogonal matrix per gate; or the identity per gate with zero biases
+        (with ``cell="rnn", nonlinearity="relu"`` this is the IRNN of Le,
+        Jaitly and Hinton 2015). Input weights keep PyTorch's initialisation.
+    forget_bias : float or None, default=None
+        LSTM only: the forget gate's bias at initialisation (1.0 is the
+        classic remedy for an LSTM that forgets too fast); None keeps
+        PyTorch's. Ignored by RNN and GRU.
+"""
+
+
+def tbptt_doc(reads: str, needs: str = "") -> str:
+    """The docstring entry of ``tbptt``; ``reads`` says where the loss reads
+    the network, ``needs`` any condition."""
+    text = (
+        "Truncated back-propagation through time: in training the recurrent layer reads each sequence in "
+        f"chunks of ``tbptt`` steps, carrying its state forward detached, so gradients reach back at most "
+        f"``tbptt`` steps from where the loss reads the network ({reads}). None, or a value at least the "
+        f"longest sequence, is full BPTT.{needs}"
+    )
+    indent = " " * 8
+    return "    tbptt : int or None, default=None\n" + textwrap.fill(text, 78, initial_indent=indent,
+                                                                   subsequent_indent=indent) + "\n"
+
+
+def label_indices(classes: np.ndarray, labels: np.ndarray, name: str = "y") -> np.ndarray:
+    """Positions of ``labels`` in the sorted ``classes`` (int64), or a
+    ValueError naming the first label ``fit`` never saw as ``name[i]``."""
+    index = np.clip(np.searchsorted(classes, labels), 0, len(classes) - 1)
+    unknown = np.flatnonzero(classes[index] != labels)
+    if unknown.size:
+        i = int(unknown[0])
+        label = labels[i].item() if isinstance(labels[i], np.generic) else labels[i]  # 7, not np.int64(7)
+        raise ValueError(f"{name}[{i}] = {label!r} is not one of the classes seen in fit: {classes.tolist()}")
+    return index.astype(np.int64)
+
+
+def subset_batches(sequences, targets, idx, device) -> SequenceBatches | None:
+    """The sequences at positions ``idx`` (None: no such subset) with their
+    targets, an ndarray ``(n, ...)`` of per-sequence targets or a list of
+    per-step target arrays."""
+    if idx is None:
+        return None
+    subset = targets[idx] if isinstance(targets, np.ndarray) else [targets[i] for i in idx]
+    return SequenceBatches([sequences[i] for i in idx], subset, device=device)
+
+
+class ModuleOnCPUPickleMixin:
+    """Pickle ``module_`` on CPU so a CUDA fit loads anywhere; move it back to
+    ``device_`` on load when CUDA is there."""
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        module = state.get("module_")
+        if module is not None and next(module.parameters()).device.type != "cpu":
+            state["module_"] = copy.deepcopy(module).cpu()
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        module = state.get("module_")
+        if module is not None and self.device_ != "cpu" and torch.cuda.is_available():
+            self.module_ = module.to(self.device_)
+
+
+class NeuralEstimatorMixin(ModuleOnCPUPickleMixin):
+    """The fit template and helpers of every neural estimator (see the module docstring).
+
+    Reads the parameters every neural estimator has (``cell``,
+    ``hidden_size``, ..., ``grad_clip_value``, ``init``, ``forget_bias``,
+    ``random_state``, ``device``, ``num_threads``) and, where a class has
+    them, ``tbptt`` and ``bidirectional``. ``_trainer_class`` is the engine's
+    :class:`Trainer` unless a class needs a subclass (the language model's).
+    """
+
+    _trainer_class = Trainer
+
+    # -- configs from the parameters ------------------------------------------------------
+    def _rnn_config(self, **specific) -> RNNConfig:
+        """The module's architecture: the parameters every neural estimator
+        has, plus ``specific`` (sizes, input kind, loss, and the parameters
+        only some classes have: ``bidirectional``, ``pooling``, ...)."""
+        return RNNConfig(
+            cell=self.cell,
+            nonlinearity=self.nonlinearity,
+            hidden_size=self.hidden_size,
+            num_layers=self.num_layers,
+            dropout=self.dropout,
+            init=self.init,
+            forget_bias=None if self.forget_bias is None else float(self.forget_bias),
+            **specific,
+        )
+
+    def _input_config(self, kind: str) -> dict:
+        """The :class:`RNNConfig` entries for fitted input of ``kind``
+        ("real", or "symbol" for symbol ids and tokenized text)."""
+        symbol = kind == "symbol"
+        return dict(
+            n_inputs=self.n_symbols_ if symbol else self.n_features_in_,
+            input_kind="symbol" if symbol else "real",
+            embedding_dim=self.embedding_dim,
+        )
+
+    def _training_config(self) -> TrainingConfig:
+        return TrainingConfig(
+            lr=self.lr,
+            batch_size=self.batch_size,
+            max_epochs=self.max_epochs,
+            grad_clip=self.grad_clip,
+            n_iter_no_change=self.n_iter_no_change,
+            grad_clip_value=self.grad_clip_value,
+            tbptt=getattr(self, "tbptt", None),  # the language model has its own bptt instead
+        )
+
+    def _check_tbptt(self) -> None:
+        tbptt = getattr(self, "tbptt", None)
+        if tbptt is not None and getattr(self, "bidirectional", False):
+            raise ValueError(
+                f"tbptt={tbptt} needs a unidirectional network (a backward direction has no truncated "
+                "gradient path); set bidirectional=False or tbptt=None"
+            )
+
+    # -- fit ------------------------------------------------------------------------------
+    def _train(self, setup) -> None:
+        """The fit template: resolve the device, draw the torch seed from
+        ``random_state``, then with torch seeded and ``num_threads`` threads
+        call ``setup(device, rng) -> (module, train, val)`` (``val`` None
+        without early stopping) and train the module on the sources; store
+        ``module_``, ``history_``, ``n_iter_``, ``best_epoch_``, ``device_``.
+        ``rng`` also orders the batches, after ``setup`` has used it."""
+        self._check_tbptt()
+        device = resolve_device(self.device)
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        with torch_session(num_threads=self.num_threads, seed=seed, device=device):
+            module, train, val = setup(device, rng)
+            trainer = self._trainer_class(module, self._training_config(), device=device, random_state=rng)
+            result = trainer.fit(train, val)
+        self.module_, self.history_ = module, result.history
+        self.n_iter_, self.best_epoch_ = result.n_epochs, result.best_epoch
+        self.device_ = str(device)
+
+    def _train_val_indices(self, targets, rng) -> tuple[np.ndarray, np.ndarray | None]:
+        """Positions of the training and validation sequences (None without early stopping)."""
+        if not self.early_stopping:
+            return np.arange(len(targets)), None
+        return self._split_validation(targets, rng)
+
+    def _split_validation(self, targets, rng) -> tuple[np.ndarray, np.ndarray]:
+        """A plain random split of the sequences (one target entry each)."""
+        n = len(targets)
+        n_val = math.ceil(self.validation_fraction * n)
+        if n_val < 1 or n - n_val < 1:
+            raise ValueError(
+                f"early_stopping: validation_fraction={self.validation_fraction} of {n} sequences leaves "
+                f"{n_val} for validation and {n - n_val} for training; both need at least one. "
+                "Pass more sequences, change validation_fraction, or set early_stopping=False"
+            )
+        return train_test_split(np.arange(n), test_size=n_val, random_state=rng)
+
+    # -- predict --------------------------------------------------------------------------
+    def _module_device(self) -> torch.device:
+        return next(self.module_.parameters()).device
+
+    def _module_outputs(self, X, outputs=predict_outputs):
+        """Validate the collection ``X`` and run the fitted module on it with
+        ``outputs`` (the engine's :func:`predict_outputs` or
+        :func:`per_step_outputs`), in ``num_threads`` torch threads."""
+        check_is_fitted(self, "module_")
+        coll = self._validate_predict_X(X)
+        with torch_session(num_threads=self.num_threads):
+            return outputs(self.module_, SequenceBatches(coll.sequences, device=self._module_device()))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False  # a seeded fit on CPU repeats exactly
+        return tags
