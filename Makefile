@@ -22,10 +22,12 @@ venv: $(VENV)/.installed
 test: venv
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# The quick suite (every model family on every task, 3 seeds; a few minutes
+# on 2 cores) into reports/quick/results.sqlite. Finished jobs are kept, so
+# an interrupted `make bench` resumes; `seqbench results reports/quick/results.sqlite`
+# prints the table. The speed benchmarks: $(PY) benchmarks/run_all.py
 bench: venv
-	@echo "The benchmark runner (seqbench run --suite quick) arrives with the runner issue."
-	@echo "Until then, make bench runs the speed benchmarks in benchmarks/."
-	$(PY) benchmarks/run_all.py
+	$(VENV)/bin/seqbench run --suite quick --jobs 2 --out reports/quick
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -16,6 +16,8 @@ import argparse
 import sys
 import time
 
+from .bench import _cli as bench_cli
+
 __all__ = ["main", "build_parser", "COMMANDS"]
 
 
@@ -110,7 +112,7 @@ def _datasets_fetch(args) -> int:
 
 # ------------------------------------------------------------------- the tree
 
-COMMANDS = [add_datasets_command]
+COMMANDS = [add_datasets_command, bench_cli.add_subcommands]  # run | results | list: seqbench.bench
 
 
 def build_parser() -> argparse.ArgumentParser:

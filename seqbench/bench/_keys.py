@@ -1,0 +1,90 @@
+"""Stable job keys and seeds derived by hashing (benchopt style), and the
+JSON form of what the store keeps.
+
+Everything here is a pure function of JSON-able values, so the same suite
+gives the same keys and seeds on any machine, in any process, on any run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+
+import numpy as np
+
+__all__ = ["canonical_json", "derive_seed", "job_key", "na_key", "json_safe"]
+
+
+def canonical_json(value) -> str:
+    """Compact JSON with sorted keys: equal values give equal strings."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=_default)
+
+
+def _default(obj):
+    item = getattr(obj, "item", None)  # numpy scalars
+    if callable(item):
+        return item()
+    raise TypeError(f"{type(obj).__name__} {obj!r} is not JSON serialisable; use numbers, strings, lists or tables")
+
+
+def _digest(*parts) -> str:
+    return hashlib.sha256(canonical_json(list(parts)).encode("ascii")).hexdigest()
+
+
+def derive_seed(*parts) -> int:
+    """A seed in ``[0, 2**31)`` from any JSON-able parts, e.g.
+    ``derive_seed("model", dataset, options, model, repetition)``."""
+    return int(_digest("seqbench-seed", *parts)[:8], 16) & 0x7FFFFFFF
+
+
+def job_key(*, dataset: str, dataset_options: dict, dataset_checksum: str, model: str, params: dict,
+            seed: int, fold: int, protocol: dict) -> str:
+    """32 hex digits identifying one job: dataset name, options and content
+    checksum; model name and parameters; repetition seed; fold; protocol."""
+    return _digest(
+        "seqbench-job-v1",
+        {
+            "dataset": dataset,
+            "dataset_options": dataset_options,
+            "dataset_checksum": dataset_checksum,
+            "model": model,
+            "params": params,
+            "seed": seed,
+            "fold": fold,
+            "protocol": protocol,
+        },
+    )[:32]
+
+
+def na_key(*, dataset: str, dataset_options: dict, model: str, params: dict) -> str:
+    """Key of an n/a row (a model-dataset pairing that does not exist; it
+    does not depend on the data's content or the seed)."""
+    return _digest(
+        "seqbench-na-v1",
+        {"dataset": dataset, "dataset_options": dataset_options, "model": model, "params": params},
+    )[:32]
+
+
+def json_safe(value, depth: int = 0):
+    """``value`` with numpy scalars and arrays as plain numbers and lists,
+    non-finite floats as None, and anything else unserialisable as its repr."""
+    if depth > 8:
+        return repr(value)
+    if isinstance(value, dict):
+        return {str(k): json_safe(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v, depth + 1) for v in value]
+    if isinstance(value, np.ndarray):
+        return json_safe(value.tolist(), depth + 1)
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    try:
+        json.dumps(value)
+        return value
+    except (TypeError, ValueError):
+        return repr(value)

@@ -1,0 +1,159 @@
+"""``run_suite``: validate, plan, skip what is stored, run the rest, record.
+
+Order of work, so that bad input fails before any job runs:
+
+1. the suite is parsed; local worker processes (``process`` executor) start
+   importing their libraries meanwhile, and are stopped if anything below
+   fails;
+2. every name and parameter of the suite is checked;
+3. the output folder is created and a write is tried;
+4. the store is opened (or created) and its writer lock taken;
+5. the ``dask`` executor connects (a scheduler must answer within the
+   bounded wait);
+6. the datasets are loaded and fingerprinted and the jobs planned;
+7. jobs already stored are skipped (all of them by default; failed ones are
+   rerun with ``rerun_failed``; everything with ``force``), the rest run,
+   most expensive families first, and each result is committed as it comes.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ._errors import BenchError
+from ._executors import make_executor
+from ._plan import job_cost, make_plan, resolve_suite, with_runtime
+from ._progress import Progress
+from ._resources import available_cpus, environment, thread_budget
+from ._store import FAILED_STATUSES, ResultsStore
+from ._suite import load_suite
+
+__all__ = ["run_suite", "RunSummary", "default_out_dir"]
+
+@dataclass
+class RunSummary:
+    """What a run did. ``counts`` maps each status to the number of jobs of
+    this run's plan stored with it (skipped ones included)."""
+
+    store: Path
+    run_id: int
+    planned: int
+    skipped: int
+    ran: int
+    counts: dict = field(default_factory=dict)
+    n_na: int = 0
+    seconds: float = 0.0
+    warnings: list = field(default_factory=list)
+
+    def line(self) -> str:
+        parts = ", ".join(f"{n} {s}" for s, n in sorted(self.counts.items()))
+        return (f"{self.planned} jobs ({self.skipped} already stored, {self.ran} run): {parts or 'none'}; "
+                f"{self.n_na} n/a pairings; {self.seconds:.1f} s; results in {self.store}")
+
+
+def default_out_dir(suite_name: str) -> Path:
+    return Path("reports") / suite_name
+
+
+def _check_writable(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".seqbench-write-test-"):
+            pass
+    except OSError as exc:
+        raise BenchError(f"cannot write to the output folder {folder}: {exc.strerror or exc}; "
+                         "choose another --out folder") from None
+
+
+def run_suite(suite, *, out=None, executor: str = "process", jobs: int = 1, timeout: float | None = None,
+              address: str | None = None, rerun_failed: bool = False, force: bool = False,
+              threads: int | None = None, progress: bool = True, connect_timeout: float = 10.0,
+              stream=None, command: str | None = None) -> RunSummary:
+    """Run a suite (a ``Suite``, a path or a shipped suite's name) into
+    ``out/results.sqlite`` (default ``reports/<suite name>/``).
+
+    ``threads``: per-worker thread budget; default all CPUs for ``serial``,
+    ``cpus // jobs`` for ``process`` and each machine's share under ``dask``.
+    ``timeout``: seconds per job (default: the suite's ``timeout``, else none).
+    Raises ``BenchError`` (or its subclasses) for bad input, before any job runs.
+    """
+    stream = stream or sys.stderr
+    started = time.monotonic()
+    suite = load_suite(suite)
+    if jobs < 1:
+        raise BenchError(f"--jobs must be at least 1, got {jobs}")
+    if timeout is not None and timeout <= 0:
+        raise BenchError(f"--timeout must be a positive number of seconds, got {timeout}")
+    timeout = timeout if timeout is not None else suite.timeout
+    out_dir = Path(out) if out is not None else default_out_dir(suite.name)
+    if threads is None and executor != "dask":
+        threads = available_cpus() if executor == "serial" else thread_budget(jobs)
+    ex = make_executor(executor, n_workers=jobs, threads=threads, address=address, connect_timeout=connect_timeout,
+                       log_dir=out_dir / "logs", preload=_preload_modules(suite))
+    early = executor == "process"  # local workers import their libraries while the suite is checked
+    if early:
+        ex.start()
+    try:
+        resolved = resolve_suite(suite)
+        _check_writable(out_dir)
+        with ResultsStore.open_writer(out_dir / "results.sqlite") as store:
+            if not early:
+                ex.start()
+            plan = make_plan(resolved)
+            for warning in plan.warnings:
+                print(f"warning: {warning}", file=stream)
+            return _execute(store, plan, ex, threads=threads, timeout=timeout, rerun_failed=rerun_failed,
+                            force=force, progress=progress, stream=stream, started=started,
+                            command=command, options={"executor": executor, "jobs": jobs, "address": address,
+                                                      "rerun_failed": rerun_failed, "force": force})
+    finally:
+        ex.close()
+
+
+def _preload_modules(suite) -> tuple:
+    """Modules a worker imports before its first job, from the model names
+    alone (nothing is imported here): the registry's package, or the module
+    of each ``module:Class``."""
+    return tuple(sorted({m.name.partition(":")[0] if ":" in m.name else "seqbench.models" for m in suite.models}))
+
+
+def _execute(store, plan, ex, *, threads, timeout, rerun_failed, force, progress, stream, started, command,
+             options) -> RunSummary:
+    run_id = store.begin_run(
+        suite=plan.suite, executor=ex.name, n_workers=ex.n_workers, threads=threads, timeout=timeout,
+        options=options, command=command or " ".join(sys.argv), environment=environment(),
+    )
+    stored = store.statuses()
+    store.record_plan(run_id, plan)
+    todo = [j for j in plan.jobs if _should_run(stored.get(j.key), rerun_failed=rerun_failed, force=force)]
+    todo.sort(key=job_cost, reverse=True)  # slow families first: better packing on the workers
+    todo = [with_runtime(j, threads=threads, timeout=timeout) for j in todo]
+    bar = Progress(len(todo), bar=progress, stream=stream, description=plan.suite.name)
+    status = "interrupted"
+    try:
+        for job, result in ex.map(todo):
+            store.write_result(run_id, job, result)
+            bar.update(job, result)
+        status = "finished"
+    finally:
+        bar.close()
+        counts = _plan_counts(store, run_id)
+        store.end_run(run_id, status=status, counts=counts)
+    summary = RunSummary(store=store.path, run_id=run_id, planned=len(plan.jobs), skipped=len(plan.jobs) - len(todo),
+                         ran=len(todo), counts={s: n for s, n in counts.items() if s != "n/a"},
+                         n_na=counts.get("n/a", 0), seconds=time.monotonic() - started, warnings=plan.warnings)
+    return summary
+
+
+def _should_run(status: str | None, *, rerun_failed: bool, force: bool) -> bool:
+    if force or status is None:
+        return True
+    return rerun_failed and status in FAILED_STATUSES
+
+
+def _plan_counts(store, run_id: int) -> dict:
+    return store.status_counts(run_id)

@@ -1,0 +1,52 @@
+"""Comparison reports from a results store: ``index.html`` (self-contained,
+plots embedded), ``summary.md`` (the tables) and ``results.csv`` (one row
+per job).
+
+``write_report("reports/quick/results.sqlite")`` (or ``seqbench report
+reports/quick/results.sqlite --out DIR``) reads only the store; nothing is
+refitted. The report is a list of sections (``SECTION_BUILDERS``), each a
+function of the store's data returning a tree of plain-text blocks that the
+HTML and Markdown writers render and escape; plot data and plot drawing are
+separate (``_plotdata`` returns data, ``_render`` draws it).
+
+The names below are imported on first use, so that ``seqbench --help``
+(which imports ``seqbench.report._cli``) does not load pandas or matplotlib.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__all__ = [
+    "write_report",
+    "build_report",
+    "Report",
+    "REPORT_FILES",
+    "SECTION_BUILDERS",
+    "default_sections",
+    "Context",
+    "Section",
+    "Table",
+    "Cell",
+    "Paragraph",
+    "Figure",
+    "Code",
+    "KeyValues",
+]
+
+_WHERE = {
+    "write_report": "._write", "build_report": "._write", "Report": "._write", "REPORT_FILES": "._write",
+    "SECTION_BUILDERS": "._sections", "default_sections": "._sections", "Context": "._context",
+    "Section": "._blocks", "Table": "._blocks", "Cell": "._blocks", "Paragraph": "._blocks", "Figure": "._blocks",
+    "Code": "._blocks", "KeyValues": "._blocks",
+}
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        return getattr(importlib.import_module(_WHERE[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,94 @@
+"""The report as a small document tree that every writer renders.
+
+Section builders return ``Section`` objects made of these blocks; the HTML
+and Markdown writers are the only code that produces markup, and they
+escape every piece of text. Blocks therefore hold plain text only (never
+HTML), whatever its origin: suite labels, dataset cards, error messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["Cell", "Table", "Paragraph", "Figure", "Code", "KeyValues", "Section", "Block"]
+
+
+@dataclass
+class Cell:
+    """A table cell: plain ``text``; ``best`` marks the best value of its
+    column; ``state`` is "" or one of "failed", "na", "muted" (styling);
+    ``note`` is a longer explanation (a tooltip in HTML); ``sub`` a second,
+    smaller line (in parentheses in Markdown)."""
+
+    text: str
+    best: bool = False
+    state: str = ""
+    note: str = ""
+    sub: str = ""
+
+
+@dataclass
+class Table:
+    """``columns`` (header texts) and ``rows`` of ``Cell`` (or str);
+    ``numeric`` names the columns aligned right."""
+
+    columns: list
+    rows: list
+    caption: str = ""
+    numeric: tuple = ()
+
+    def cell(self, row: int, col: int) -> Cell:
+        value = self.rows[row][col]
+        return value if isinstance(value, Cell) else Cell(str(value))
+
+
+@dataclass
+class Paragraph:
+    """Plain text; ``kind`` is "" or "note" (a side remark) or "warning"."""
+
+    text: str
+    kind: str = ""
+
+
+@dataclass
+class Figure:
+    """A PNG image (bytes) with its alternative text and caption."""
+
+    png: bytes
+    alt: str
+    caption: str = ""
+    width: int = 0  # pixels, from the PNG header
+    height: int = 0
+
+
+@dataclass
+class Code:
+    """Preformatted text (tracebacks, suite files); ``summary`` folds it
+    away under that line in HTML (``<details>``)."""
+
+    text: str
+    summary: str = ""
+
+
+@dataclass
+class KeyValues:
+    """A definition list: ``[(key, value), ...]``."""
+
+    items: list
+
+
+@dataclass
+class Section:
+    """A titled part of the report; ``blocks`` may hold nested sections.
+
+    ``id`` is the HTML anchor (letters, digits and dashes only: it is made
+    by the builder, never taken from user input).
+    """
+
+    id: str
+    title: str
+    blocks: list = field(default_factory=list)
+    intro: str = ""
+
+
+Block = Cell | Table | Paragraph | Figure | Code | KeyValues | Section
