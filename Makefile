@@ -8,7 +8,7 @@ TORCH_SPEC ?= torch==2.13.0
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: venv test bench clean
+.PHONY: venv chromium test bench speed clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,15 +19,31 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed
 
-test: venv
+# The report's browser test opens the HTML report in Debian's Chromium.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; \
+	  else \
+	    echo "Chromium is missing: install it (sudo apt-get install chromium) or set CHROMIUM=/path/to/chrome;"; \
+	    echo "SEQBENCH_SKIP_BROWSER=1 skips the browser test, with that reason."; \
+	  fi; }
+
+test: venv chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The quick suite (every model family on every task, 3 seeds; a few minutes
 # on 2 cores) into reports/quick/results.sqlite. Finished jobs are kept, so
 # an interrupted `make bench` resumes; `seqbench results reports/quick/results.sqlite`
-# prints the table. The speed benchmarks: $(PY) benchmarks/run_all.py
+# prints the table, and the report is written to reports/quick/index.html,
+# summary.md and results.csv.
 bench: venv
 	$(VENV)/bin/seqbench run --suite quick --jobs 2 --out reports/quick
+
+# The speed benchmarks (each wrapper against the library it wraps; figures in
+# benchmarks/README.md).
+speed: venv
+	$(PY) benchmarks/run_all.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

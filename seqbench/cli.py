@@ -17,6 +17,7 @@ import sys
 import time
 
 from .bench import _cli as bench_cli
+from .report._cli import add_report_command
 
 __all__ = ["main", "build_parser", "COMMANDS"]
 
@@ -112,7 +113,8 @@ def _datasets_fetch(args) -> int:
 
 # ------------------------------------------------------------------- the tree
 
-COMMANDS = [add_datasets_command, bench_cli.add_subcommands]  # run | results | list: seqbench.bench
+# datasets | run, results, list (seqbench.bench) | report (seqbench.report)
+COMMANDS = [add_datasets_command, bench_cli.add_subcommands, add_report_command]
 
 
 def build_parser() -> argparse.ArgumentParser:

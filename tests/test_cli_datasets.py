@@ -109,7 +109,8 @@ def test_usage_errors_exit_with_status_2(capsys):
 def test_subcommands_are_registered_in_one_place():
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
-    assert "datasets" in sub.choices and len(sub.choices) == len(COMMANDS)
+    assert set(sub.choices) == {"datasets", "run", "results", "list", "report"}
+    assert len(COMMANDS) == 3  # datasets, the runner's three, the report
 
 
 def test_installed_console_script(tmp_path):

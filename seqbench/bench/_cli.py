@@ -45,6 +45,8 @@ def add_subcommands(subparsers) -> None:
     run.add_argument("--connect-timeout", type=float, default=10.0, metavar="S",
                      help="seconds to wait for a Dask scheduler and its first worker (default 10)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar (failed jobs are still printed)")
+    run.add_argument("--no-report", action="store_true",
+                     help="only store the results; `seqbench report` writes the report later")
     run.set_defaults(handler=_cmd_run)
 
     results = subparsers.add_parser("results", help="print what a results store holds, failed jobs included")
@@ -90,6 +92,10 @@ def _cmd_run(args) -> int:
         progress=not args.no_progress, connect_timeout=args.connect_timeout,
     )
     print(summary.line())
+    if not args.no_report:
+        from ..report import write_report
+
+        print(f"report: {write_report(summary.store)}")
     return 0
 
 

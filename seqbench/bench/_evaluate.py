@@ -94,7 +94,27 @@ def evaluate(estimator, dataset, job, phase=lambda name: None) -> Outcome:
         if value is not None and not math.isfinite(value):
             raise Diverged(f"metric {name} is {value}")
     _add_common_artefacts(estimator, outcome)
+    _add_gradient_flow(estimator, dataset, outcome)
     return outcome
+
+
+# The long-range memory tasks, whose report section shows gradient flow
+# through time for each recurrent cell (issue 8); other jobs skip the cost.
+GRADIENT_FLOW_DATASETS = frozenset({"adding_problem", "copy_memory"})
+
+
+def _add_gradient_flow(estimator, dataset, outcome: Outcome) -> None:
+    if dataset.name not in GRADIENT_FLOW_DATASETS or estimator.capabilities.family != "neural":
+        return
+    from ..diagnostics import dataset_gradient_flow
+
+    try:
+        record = dataset_gradient_flow(estimator, dataset)
+    except Exception as exc:  # a diagnostic must not fail a finished job
+        outcome.artefacts.setdefault("warnings", []).append(f"gradient flow not measured: {exc}")
+        return
+    if record:
+        outcome.artefacts["gradient_flow"] = record
 
 
 def _add_common_artefacts(estimator, outcome: Outcome) -> None:

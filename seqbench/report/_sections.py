@@ -9,6 +9,7 @@ to ``write_report(..., sections=...)``; the writers need no change.
 
 from __future__ import annotations
 
+from ..diagnostics import recurrent_dynamics_section
 from ._comparison import comparison_section
 from ._plots_sections import confusion_section, cost_section, forecasts_section, learning_curves_section, oracle_section
 from ._run_sections import environment_section, failed_section, run_section
@@ -26,6 +27,7 @@ SECTION_BUILDERS = [
     forecasts_section,
     confusion_section,
     oracle_section,
+    recurrent_dynamics_section,
     failed_section,
     environment_section,
 ]
