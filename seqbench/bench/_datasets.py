@@ -12,7 +12,6 @@ suite's seed, so each seed draws a new sample that every model shares.
 from __future__ import annotations
 
 import difflib
-import hashlib
 import inspect
 import json
 from collections import OrderedDict
@@ -145,24 +144,10 @@ def fingerprint(record) -> str:
     method = getattr(record, "fingerprint", None)
     if callable(method):
         return str(method())
-    h = hashlib.sha256(f"{getattr(record, 'name', '')}\0{record.task}".encode())
-    for part in (record.X_train, record.y_train, record.X_test, record.y_test):
-        _hash_into(h, part)
-    return h.hexdigest()
+    from ..datasets._dataset import content_fingerprint
 
-
-def _hash_into(h, obj) -> None:
-    if obj is None:
-        h.update(b"\0none")
-    elif isinstance(obj, str):
-        h.update(b"\0str" + obj.encode("utf-8"))
-    elif isinstance(obj, np.ndarray) and obj.dtype != object:
-        h.update(f"\0arr{obj.dtype.str}{obj.shape}".encode())
-        h.update(np.ascontiguousarray(obj).tobytes())
-    else:
-        h.update(f"\0list{len(obj)}".encode())
-        for item in obj:
-            _hash_into(h, item if isinstance(item, (str, np.ndarray, list)) else np.asarray(item))
+    parts = (record.X_train, record.y_train, record.X_test, record.y_test)
+    return content_fingerprint(getattr(record, "name", ""), record.task, parts)
 
 
 def input_kind(record) -> str:

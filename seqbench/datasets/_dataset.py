@@ -68,10 +68,16 @@ class Dataset:
     def fingerprint(self) -> str:
         """sha256 (hex) of the task, inputs and targets: two loads with the same
         content have the same fingerprint (the runner keys jobs on it)."""
-        h = hashlib.sha256(f"{self.name}\0{self.task}".encode())
-        for part in (self.X_train, self.y_train, self.X_test, self.y_test):
-            _hash_into(h, part)
-        return h.hexdigest()
+        return content_fingerprint(self.name, self.task, (self.X_train, self.y_train, self.X_test, self.y_test))
+
+
+def content_fingerprint(name: str, task: str, parts) -> str:
+    """sha256 (hex) of a name, a task and data parts (None, str, ndarray or
+    lists of those), stable across processes and machines."""
+    h = hashlib.sha256(f"{name}\0{task}".encode())
+    for part in parts:
+        _hash_into(h, part)
+    return h.hexdigest()
 
 
 def _hash_into(h, obj) -> None:
