@@ -122,3 +122,18 @@ def test_errors():
         real.predict(rng.normal(size=(3, 6, 4)))
     with pytest.raises(ValueError, match="empty string"):
         est.predict(["banana", ""])
+
+
+def test_feature_regressor_learns_a_summary_target_on_ragged_sequences():
+    """Target = mean of channel 0 + 2 * last value of channel 1: linear in the
+    summary features, so ridge on them fits it almost exactly."""
+    from seqbench.models import FeatureRegressor
+
+    rng = np.random.default_rng(0)
+    X = [rng.normal(size=(rng.integers(5, 30), 2)) for _ in range(300)]
+    y = np.array([s[:, 0].mean() + 2 * s[-1, 1] for s in X])
+    model = FeatureRegressor(alpha=1e-3).fit(X[:200], y[:200])
+    assert model.score(X[200:], y[200:]) > 0.99
+    assert model.predict(X[200:]).shape == (100,)
+    with pytest.raises(ValueError, match="y has 199 targets but X has 200 sequences"):
+        FeatureRegressor().fit(X[:200], y[:199])

@@ -24,6 +24,7 @@ from seqbench.models import (
     REGISTRY,
     ARClassifier,
     FeatureClassifier,
+    FeatureRegressor,
     HMMClassifier,
     RNNClassifier,
     RNNRegressor,
@@ -36,6 +37,7 @@ FAST_PARAMS = {
     RNNClassifier: dict(hidden_size=16, max_epochs=30, batch_size=32, lr=0.02, random_state=0, device="cpu"),
     RNNRegressor: dict(hidden_size=16, max_epochs=30, batch_size=32, lr=0.02, random_state=0, device="cpu"),
     FeatureClassifier: dict(),
+    FeatureRegressor: dict(),
 }
 
 
@@ -106,7 +108,7 @@ def _symbols(rng, n=40, vocab=6):
 
 
 def _targets(cls, y):
-    return y.astype(float) if cls is RNNRegressor else y
+    return y.astype(float) if cls.capabilities.task == "regress" else y
 
 
 @pytest.mark.parametrize("cls", list(FAST_PARAMS), ids=lambda c: c.__name__)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import difflib
 
 from .autoregressive import ARClassifier, ARForecaster, NGramLanguageModel
-from .baseline import FeatureClassifier, NaiveForecaster, WindowTagger
+from .baseline import FeatureClassifier, FeatureRegressor, NaiveForecaster, WindowTagger
 from .hmm import HMMClassifier, HMMForecaster, HMMLanguageModel, HMMTagger
 from .neural import RNNClassifier, RNNForecaster, RNNLanguageModel, RNNRegressor, RNNTagger
 
@@ -16,6 +16,7 @@ __all__ = [
     "RNNClassifier",
     "RNNRegressor",
     "FeatureClassifier",
+    "FeatureRegressor",
     "ARForecaster",
     "HMMForecaster",
     "RNNForecaster",
@@ -39,6 +40,7 @@ REGISTRY: dict[str, type] = {
         RNNClassifier,
         RNNRegressor,
         FeatureClassifier,
+        FeatureRegressor,
         ARForecaster,
         HMMForecaster,
         RNNForecaster,

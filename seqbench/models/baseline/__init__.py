@@ -2,6 +2,7 @@
 
 from ._classifier import FeatureClassifier
 from ._forecaster import NaiveForecaster
+from ._regressor import FeatureRegressor
 from ._tagger import WindowTagger
 
-__all__ = ["FeatureClassifier", "NaiveForecaster", "WindowTagger"]
+__all__ = ["FeatureClassifier", "FeatureRegressor", "NaiveForecaster", "WindowTagger"]

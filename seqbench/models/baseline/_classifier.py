@@ -18,14 +18,51 @@ from ...data import check_classification_targets, check_sequences
 from .._base import SEQUENCE_EXPECTED_FAILED_CHECKS, Capabilities, SequenceInputMixin, encode_labels
 from ._features import SummaryFeatures, symbol_ngrams
 
-__all__ = ["FeatureClassifier"]
+__all__ = ["FeatureClassifier", "FeatureInputMixin"]
 
 # Words of raw text: runs of word characters, one-letter words included
 # (scikit-learn's default pattern drops "a" and "I").
 _WORD_PATTERN = r"(?u)\b\w+\b"
 
 
-class FeatureClassifier(SequenceInputMixin, ClassifierMixin, BaseEstimator):
+class FeatureInputMixin(SequenceInputMixin):
+    """Input handling of the feature baselines: real sequences become summary
+    features (standardised), symbols TF-IDF over symbol n-grams, text TF-IDF
+    over the words of the raw strings (never tokenized by seqbench)."""
+
+    def _validate_fit_X(self, X):
+        coll = check_sequences(X, allow_text=True)
+        self.input_kind_ = coll.kind
+        self.n_features_in_ = coll.n_features
+        if coll.kind == "symbol":
+            self.n_symbols_ = coll.n_symbols
+        return coll
+
+    def _validate_predict_X(self, X):
+        check_is_fitted(self, "input_kind_")
+        if self.input_kind_ != "text":
+            return super()._validate_predict_X(X)
+        coll = check_sequences(X, allow_text=True)
+        if coll.kind != "text":
+            raise TypeError(f"X holds {coll.kind} sequences but {type(self).__name__} was fitted on text")
+        return coll
+
+    def _check_ngram_range(self) -> None:
+        r = self.ngram_range
+        if not (len(r) == 2 and all(isinstance(v, Integral) for v in r) and 1 <= r[0] <= r[1]):
+            raise ValueError(f"ngram_range must be a pair of integers (lo, hi) with 1 <= lo <= hi, got {r!r}")
+
+    def _feature_steps(self, kind: str) -> list:
+        if kind == "real":
+            return [("features", SummaryFeatures()), ("scale", StandardScaler())]
+        if kind == "symbol":
+            tfidf = TfidfVectorizer(analyzer=partial(symbol_ngrams, ngram_range=tuple(self.ngram_range)))
+        else:
+            tfidf = TfidfVectorizer(token_pattern=_WORD_PATTERN, ngram_range=tuple(self.ngram_range))
+        return [("tfidf", tfidf)]
+
+
+class FeatureClassifier(FeatureInputMixin, ClassifierMixin, BaseEstimator):
     """Logistic regression on fixed-length features of each sequence.
 
     - Real-valued sequences ``(T_i, d)``: six summary statistics per channel
@@ -107,36 +144,5 @@ class FeatureClassifier(SequenceInputMixin, ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "pipeline_")
         return self.classes_[self.pipeline_.predict(self._validate_predict_X(X).sequences)]
 
-    # -- input: text stays raw (TF-IDF reads the words itself) ---------------
-
-    def _validate_fit_X(self, X):
-        coll = check_sequences(X, allow_text=True)
-        self.input_kind_ = coll.kind
-        self.n_features_in_ = coll.n_features
-        if coll.kind == "symbol":
-            self.n_symbols_ = coll.n_symbols
-        return coll
-
-    def _validate_predict_X(self, X):
-        check_is_fitted(self, "input_kind_")
-        if self.input_kind_ != "text":
-            return super()._validate_predict_X(X)
-        coll = check_sequences(X, allow_text=True)
-        if coll.kind != "text":
-            raise TypeError(f"X holds {coll.kind} sequences but {type(self).__name__} was fitted on text")
-        return coll
-
-    def _check_ngram_range(self) -> None:
-        r = self.ngram_range
-        if not (len(r) == 2 and all(isinstance(v, Integral) for v in r) and 1 <= r[0] <= r[1]):
-            raise ValueError(f"ngram_range must be a pair of integers (lo, hi) with 1 <= lo <= hi, got {r!r}")
-
     def _make_pipeline(self, kind: str) -> Pipeline:
-        logreg = LogisticRegression(C=self.C, max_iter=self.max_iter)
-        if kind == "real":
-            return Pipeline([("features", SummaryFeatures()), ("scale", StandardScaler()), ("logreg", logreg)])
-        if kind == "symbol":
-            tfidf = TfidfVectorizer(analyzer=partial(symbol_ngrams, ngram_range=tuple(self.ngram_range)))
-        else:
-            tfidf = TfidfVectorizer(token_pattern=_WORD_PATTERN, ngram_range=tuple(self.ngram_range))
-        return Pipeline([("tfidf", tfidf), ("logreg", logreg)])
+        return Pipeline([*self._feature_steps(kind), ("logreg", LogisticRegression(C=self.C, max_iter=self.max_iter))])
