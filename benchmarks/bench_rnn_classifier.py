@@ -17,8 +17,6 @@ median seconds of each and their ratio. Target: ratio <= 1.10.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 import torch
@@ -29,6 +27,8 @@ from torch.nn.utils.rnn import pack_padded_sequence
 
 from seqbench.data import length_buckets
 from seqbench.models import RNNClassifier
+
+from _alternate import alternate  # benchmarks/_alternate.py (the script's own folder is on sys.path)
 
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
@@ -93,13 +93,6 @@ def estimator_fit(X, y, *, cell, hidden, batch_size, epochs, lr, grad_clip, seed
     ).fit(X, y)
 
 
-def timed(fn, *args, **kwargs) -> tuple[float, float]:
-    """(wall seconds, CPU seconds of this process) of one call."""
-    wall, cpu = time.perf_counter(), time.process_time()
-    fn(*args, **kwargs)
-    return time.perf_counter() - wall, time.process_time() - cpu
-
-
 def compare(case, *, n, T, d, hidden, batch_size, epochs, repeats):
     cell, ragged = case.split("-")[0], case.endswith("ragged")
     X, y = make_data(n, T, d, ragged=ragged)
@@ -108,12 +101,7 @@ def compare(case, *, n, T, d, hidden, batch_size, epochs, repeats):
     est_head = estimator_fit(X, y, **{**kwargs, "epochs": 1}).module_.head
     hand_head = hand_loop(X, y, **{**kwargs, "epochs": 1})
     torch.testing.assert_close(est_head.weight, hand_head.weight, rtol=1e-4, atol=1e-5)
-    est_times, hand_times = [], []
-    for _ in range(repeats):
-        est_times.append(timed(estimator_fit, X, y, **kwargs))
-        hand_times.append(timed(hand_loop, X, y, **kwargs))
-    est_wall, est_cpu = (statistics.median(t) for t in zip(*est_times))
-    hand_wall, hand_cpu = (statistics.median(t) for t in zip(*hand_times))
+    (est_wall, est_cpu), (hand_wall, hand_cpu) = alternate(estimator_fit, hand_loop, (X, y,), kwargs, repeats)
     return est_wall, hand_wall, est_wall / hand_wall, est_cpu / hand_cpu
 
 

@@ -21,8 +21,6 @@ shows medians and their ratio. Target: ratio <= 1.10.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 import torch
@@ -33,6 +31,8 @@ from torch.nn.utils import clip_grad_norm_
 
 from seqbench.data import length_buckets
 from seqbench.models.neural._forecaster import RNNForecaster
+
+from _alternate import alternate  # benchmarks/_alternate.py (the script's own folder is on sys.path)
 
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
@@ -105,13 +105,6 @@ def estimator_fit(y, *, cell, window, horizon, hidden, batch_size, epochs, lr, g
     ).fit(y)
 
 
-def timed(fn, *args, **kwargs) -> tuple[float, float]:
-    """(wall seconds, CPU seconds of this process) of one call."""
-    wall, cpu = time.perf_counter(), time.process_time()
-    fn(*args, **kwargs)
-    return time.perf_counter() - wall, time.process_time() - cpu
-
-
 def compare(case, *, n_steps, window, horizon, hidden, batch_size, epochs, repeats):
     cell, direct = case.split("-")[0], case.endswith("direct")
     y = make_series(n_steps)
@@ -121,12 +114,7 @@ def compare(case, *, n_steps, window, horizon, hidden, batch_size, epochs, repea
     est_head = estimator_fit(y, **{**kwargs, "epochs": 1}).module_.head
     hand_head = hand_loop(y, **{**kwargs, "epochs": 1})
     torch.testing.assert_close(est_head.weight, hand_head.weight, rtol=1e-4, atol=1e-5)
-    est_times, hand_times = [], []
-    for _ in range(repeats):
-        est_times.append(timed(estimator_fit, y, **kwargs))
-        hand_times.append(timed(hand_loop, y, **kwargs))
-    est_wall, est_cpu = (statistics.median(t) for t in zip(*est_times))
-    hand_wall, hand_cpu = (statistics.median(t) for t in zip(*hand_times))
+    (est_wall, est_cpu), (hand_wall, hand_cpu) = alternate(estimator_fit, hand_loop, (y,), kwargs, repeats)
     return est_wall, hand_wall, est_wall / hand_wall, est_cpu / hand_cpu
 
 

@@ -20,8 +20,6 @@ process; the table shows training throughput in target symbols per second
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 import torch
@@ -30,6 +28,8 @@ from torch import nn
 from torch.nn.utils import clip_grad_norm_
 
 from seqbench.models.neural._language_model import RNNLanguageModel
+
+from _alternate import alternate  # benchmarks/_alternate.py (the script's own folder is on sys.path)
 
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ .,;:!?'-"
@@ -104,13 +104,6 @@ def estimator_fit(texts, *, cell, hidden, embed, batch_size, bptt, epochs, lr, g
     return lm.fit(texts)
 
 
-def timed(fn, *args, **kwargs) -> tuple[float, float]:
-    """(wall seconds, CPU seconds of this process) of one call."""
-    wall, cpu = time.perf_counter(), time.process_time()
-    fn(*args, **kwargs)
-    return time.perf_counter() - wall, time.process_time() - cpu
-
-
 def compare(cell, texts, *, repeats, **kwargs):
     kwargs = dict(cell=cell, lr=2e-3, grad_clip=1.0, seed=0, **kwargs)
     # warm-up (lazy imports, oneDNN kernels) and a check that both do the same arithmetic
@@ -118,12 +111,7 @@ def compare(cell, texts, *, repeats, **kwargs):
     hand_head = hand_loop(texts, **{**kwargs, "epochs": 1})
     torch.testing.assert_close(est.module_.head.weight, hand_head.weight, rtol=1e-4, atol=1e-5)
     n_symbols = sum(len(t) for t in texts) * kwargs["epochs"]
-    est_times, hand_times = [], []
-    for _ in range(repeats):
-        est_times.append(timed(estimator_fit, texts, **kwargs))
-        hand_times.append(timed(hand_loop, texts, **kwargs))
-    est_wall, est_cpu = (statistics.median(t) for t in zip(*est_times))
-    hand_wall, hand_cpu = (statistics.median(t) for t in zip(*hand_times))
+    (est_wall, est_cpu), (hand_wall, hand_cpu) = alternate(estimator_fit, hand_loop, (texts,), kwargs, repeats)
     return n_symbols / est_wall, n_symbols / hand_wall, est_wall / hand_wall, est_cpu / hand_cpu
 
 

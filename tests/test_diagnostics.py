@@ -163,7 +163,8 @@ def test_untrained_tanh_rnn_with_small_recurrent_weights_decays_geometrically():
     assert np.all(np.diff(g) > 0)  # smaller at every step further from the loss
     logs = np.log10(g[:-1])
     fit = np.polyval(np.polyfit(np.arange(len(logs)), logs, 1), np.arange(len(logs)))
-    assert 1 - np.sum((logs - fit) ** 2) / np.sum((logs - logs.mean()) ** 2) > 0.95  # a straight line on a log scale
+    r_squared = 1 - np.sum((logs - fit) ** 2) / np.sum((logs - logs.mean()) ** 2)
+    assert r_squared > 0.95  # a straight line on a log scale
     # each step back multiplies by W_hh^T diag(tanh'), whose norm is at most ||W_hh||_2 = sigma
     k = np.arange(len(g))[::-1]
     assert np.all(g <= g[-1] * sigma**k * (1 + 1e-9))
