@@ -38,6 +38,7 @@ from seqbench.report._tables import overview_section
 
 ESCAPE_LABEL = "<script>alert(1)</script>"
 ERROR_MARKUP = "<img src=x onerror=alert(2)>"
+FORMULA_LABEL = "=1+1 Noisy"  # a spreadsheet formula if results.csv wrote it raw
 CLASSIFY_SETS = ("easy", "longer", "short")
 
 
@@ -120,7 +121,7 @@ datasets = {json.dumps(list(CLASSIFY_SETS))}
 
 [[models]]
 name = "bench_helpers:NoisyMeanClassifier"
-label = "Noisy"
+label = {json.dumps(FORMULA_LABEL)}
 datasets = {json.dumps(list(CLASSIFY_SETS))}
 
 [[models]]
@@ -314,7 +315,7 @@ def test_diverged_and_na_pairings_are_shown_as_such():
 def test_ranks_and_friedman_match_scipy_on_the_store():
     report = tiny_report()
     means = {d: _expected(report.store, d, "accuracy") for d in CLASSIFY_SETS}
-    models = [ESCAPE_LABEL, "Noisy", "LSTM", "Exploding"]  # NaN model ran on one dataset only: not ranked
+    models = [ESCAPE_LABEL, FORMULA_LABEL, "LSTM", "Exploding"]  # NaN model ran on one dataset only: not ranked
     # a model whose every job failed ranks last
     scores = np.array([[means[d].get(m, (-np.inf, None))[0] for m in models] for d in CLASSIFY_SETS])
     ranks = rankdata(-scores, axis=1)
@@ -350,10 +351,10 @@ def test_oracle_distance_is_score_minus_the_samples_oracle():
                   conn.execute("SELECT checksum, meta FROM datasets")}
     per_seed: dict = {}
     for job in _store_jobs(report.store):
-        if job["dataset_label"] == "easy" and job["model_label"] == "Noisy" and job["status"] == "ok":
+        if job["dataset_label"] == "easy" and job["model_label"] == FORMULA_LABEL and job["status"] == "ok":
             per_seed[job["seed"]] = json.loads(job["metrics"])["accuracy"] - oracle[job["dataset_checksum"]]
     table = next(t for t in _tables(report.out) if t["caption"].startswith("easy: oracle accuracy"))
-    row = next(r for r in table["rows"] if r[0][0] == "Noisy")
+    row = next(r for r in table["rows"] if r[0][0] == FORMULA_LABEL)
     values = list(per_seed.values())
     assert row[2][0] == _fmt(statistics.fmean(values), statistics.stdev(values))
 
@@ -387,6 +388,20 @@ def test_escaping_of_suite_names_and_error_messages():
     assert "```" not in prose
     assert ESCAPE_LABEL not in prose and ERROR_MARKUP not in prose
     assert r"\<script\>alert(1)\</script\>" in prose
+
+
+def test_csv_cells_cannot_start_a_spreadsheet_formula():
+    report = tiny_report()
+    with open(report.out / "results.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    labels = {r["model_label"] for r in rows}
+    assert "'" + FORMULA_LABEL in labels and FORMULA_LABEL not in labels
+    for row in rows:
+        for value in row.values():
+            assert not value.startswith(("=", "+", "@", "\t", "\r")), value
+            # a leading minus is only allowed on numbers (metrics such as a negative R²)
+            if value.startswith("-"):
+                float(value)
 
 
 def test_summary_markdown_has_the_tables_and_numbers():

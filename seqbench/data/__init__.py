@@ -2,7 +2,9 @@
 
 from ._batching import length_buckets, pad_sequences
 from ._contract import (
+    MAX_ABS_VALUE,
     SequenceCollection,
+    check_sample_weight,
     check_classification_targets,
     check_regression_targets,
     check_sequences,
@@ -10,7 +12,9 @@ from ._contract import (
 from ._tokenizer import UNK, Tokenizer
 
 __all__ = [
+    "MAX_ABS_VALUE",
     "SequenceCollection",
+    "check_sample_weight",
     "check_sequences",
     "check_classification_targets",
     "check_regression_targets",

@@ -29,11 +29,20 @@ from sklearn.utils.validation import column_or_1d
 Kind = Literal["real", "symbol", "text"]
 
 __all__ = [
+    "MAX_ABS_VALUE",
     "SequenceCollection",
     "check_sequences",
     "check_classification_targets",
     "check_regression_targets",
+    "check_sample_weight",
 ]
+
+# The largest magnitude any seqbench model accepts by default. The models
+# square their inputs in float64 (variances, Gaussian log-likelihoods, least
+# squares); 1e100 squared is 1e200, which leaves room for sums over many steps
+# before float64 overflows at 1.8e308. Estimators that compute in float32
+# pass a tighter bound (see ``check_sequences(max_abs=...)``).
+MAX_ABS_VALUE = 1e100
 
 
 @dataclass(frozen=True, eq=False)
@@ -114,6 +123,10 @@ def _as_numeric(obj, index: int, name: str) -> np.ndarray:
         arr = np.asarray(obj)
         if arr.dtype == object:
             arr = arr.astype(np.float64)
+    except OverflowError as exc:
+        raise ValueError(
+            f"{name}: sequence {index} holds a number too large for float64 ({exc}); rescale the data"
+        ) from exc
     except (TypeError, ValueError) as exc:
         raise type(exc)(f"{name}: sequence {index} has non-numeric values: {exc}") from exc
     if np.iscomplexobj(arr):
@@ -142,6 +155,16 @@ def _as_symbols(arr: np.ndarray, index: int, name: str, n_symbols: int | None) -
             )
     if arr.dtype.kind == "b":
         arr = arr.astype(np.int64)
+    if arr.dtype.kind == "u" and arr.size and int(arr.max()) > np.iinfo(np.int64).max:
+        raise ValueError(
+            f"{name}: sequence {index} holds symbol id {int(arr.max())}, which does not fit int64; "
+            "renumber the symbols (ids are only names: any distinct integers >= 0 work)"
+        )
+    if arr.dtype.kind == "f" and arr.size and float(np.abs(arr).max()) >= 2.0**63:
+        raise ValueError(
+            f"{name}: sequence {index} holds symbol id {float(np.abs(arr).max()):g}, which does not fit int64; "
+            "renumber the symbols"
+        )
     arr = arr.astype(np.int64)
     if arr.min() < 0:
         raise ValueError(
@@ -155,7 +178,7 @@ def _as_symbols(arr: np.ndarray, index: int, name: str, n_symbols: int | None) -
     return arr
 
 
-def _as_real(arr: np.ndarray, index: int, name: str) -> np.ndarray:
+def _as_real(arr: np.ndarray, index: int, name: str, max_abs: float) -> np.ndarray:
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.ndim != 2:
@@ -165,7 +188,20 @@ def _as_real(arr: np.ndarray, index: int, name: str) -> np.ndarray:
         )
     arr = np.asarray(arr, dtype=np.float64)
     _fail_nonfinite(arr, index, name)
+    _fail_too_large(arr, index, name, max_abs)
     return arr
+
+
+def _fail_too_large(arr: np.ndarray, index: int, name: str, max_abs: float) -> None:
+    """Finite values the model cannot represent become a ValueError, not a NaN model."""
+    magnitude = np.abs(arr)
+    if arr.size and magnitude.max() > max_abs:
+        step, feature = np.unravel_index(int(np.argmax(magnitude)), arr.shape)
+        raise ValueError(
+            f"{name}: sequence {index}, step {step}, feature {feature} holds {arr[step, feature]:g}, beyond "
+            f"the largest magnitude this model can represent ({max_abs:g}); rescale the data "
+            "(e.g. divide by a constant or take logs)"
+        )
 
 
 def _split_array(X: np.ndarray, name: str) -> list:
@@ -199,6 +235,8 @@ def _split_array(X: np.ndarray, name: str) -> list:
     if X.dtype == object:
         try:
             X = X.astype(np.float64)
+        except OverflowError as exc:
+            raise ValueError(f"{name} holds a number too large for float64 ({exc}); rescale the data") from exc
         except (TypeError, ValueError) as exc:
             raise type(exc)(f"{name} has non-numeric values: {exc}") from exc
     return list(X)
@@ -211,6 +249,7 @@ def check_sequences(
     n_features: int | None = None,
     n_symbols: int | None = None,
     allow_text: bool = False,
+    max_abs: float = MAX_ABS_VALUE,
     name: str = "X",
 ) -> SequenceCollection:
     """Validate a sequence collection and return it in the internal form.
@@ -230,6 +269,9 @@ def check_sequences(
         Vocabulary size; symbol ids must be below it (set at predict time).
     allow_text : bool
         Whether a list of strings is accepted (``kind="text"``).
+    max_abs : float
+        Largest magnitude accepted in real-valued sequences; larger finite
+        values raise (a model computing in float32 passes a smaller bound).
 
     Returns
     -------
@@ -265,10 +307,10 @@ def check_sequences(
         raise ValueError(f"{name} is empty: need at least one sequence")
     if forced is not None and kind == "auto":
         kind = forced
-    return _convert_items(items, kind, n_features, n_symbols, allow_text, name)
+    return _convert_items(items, kind, n_features, n_symbols, allow_text, max_abs, name)
 
 
-def _convert_items(items, kind, n_features, n_symbols, allow_text, name) -> SequenceCollection:
+def _convert_items(items, kind, n_features, n_symbols, allow_text, max_abs, name) -> SequenceCollection:
     is_str = [isinstance(s, str) for s in items]
     if any(is_str) or kind == "text":
         return _convert_text(items, is_str, allow_text, name)
@@ -286,7 +328,7 @@ def _convert_items(items, kind, n_features, n_symbols, allow_text, name) -> Sequ
     if kind == "symbol":
         seqs = [_as_symbols(a, i, name, n_symbols) for i, a in enumerate(arrays)]
         return SequenceCollection(seqs, "symbol", 1)
-    seqs = [_as_real(a, i, name) for i, a in enumerate(arrays)]
+    seqs = [_as_real(a, i, name, max_abs) for i, a in enumerate(arrays)]
     d0 = seqs[0].shape[1] if n_features is None else n_features
     for i, s in enumerate(seqs):
         if s.shape[1] != d0:
@@ -337,6 +379,7 @@ def check_classification_targets(X: SequenceCollection, y, *, estimator_name: st
     if y.dtype == object and any(v is None for v in y):
         i = next(i for i, v in enumerate(y) if v is None)
         raise ValueError(f"y holds None at index {i}; every sequence needs a label")
+    _check_one_label_type(y, "y")
     _sk_check_targets(y)
     classes = np.unique(y)
     if len(classes) < 2:
@@ -344,6 +387,38 @@ def check_classification_targets(X: SequenceCollection, y, *, estimator_name: st
             f"y has only one class ({_plain(classes[0])!r}); a classifier needs at least 2 classes to learn from"
         )
     return y
+
+
+def _check_one_label_type(y: np.ndarray, name: str) -> None:
+    """Labels must be all strings or all numbers: mixed ones cannot be sorted into ``classes_``."""
+    if y.dtype != object:
+        return
+    is_str = np.array([isinstance(v, str) for v in y])
+    if is_str.any() and not is_str.all():
+        i, j = int(np.flatnonzero(is_str)[0]), int(np.flatnonzero(~is_str)[0])
+        raise TypeError(
+            f"{name} mixes label types: {name}[{i}] is a string ({y[i]!r}) and {name}[{j}] is "
+            f"{type(y[j]).__name__} ({y[j]!r}); use one type for every label, e.g. all strings"
+        )
+
+
+def check_sample_weight(sample_weight, n: int) -> np.ndarray | None:
+    """Validate one weight per sequence: float64 ``(n,)``, finite and >= 0, or None."""
+    if sample_weight is None:
+        return None
+    try:
+        w = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"sample_weight must be numeric: {exc}") from exc
+    if w.ndim != 1 or len(w) != n:
+        raise ValueError(
+            f"sample_weight has shape {w.shape} but there are {n} sequences; pass one weight per sequence"
+        )
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise ValueError("sample_weight must hold finite values >= 0")
+    if w.sum() <= 0:
+        raise ValueError("sample_weight sums to 0; at least one sequence needs a positive weight")
+    return w
 
 
 def _plain(value):

@@ -11,7 +11,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
 
-from ..data import SequenceCollection, Tokenizer, check_sequences
+from ..data import MAX_ABS_VALUE, SequenceCollection, Tokenizer, check_sequences
 
 __all__ = ["Capabilities", "SequenceInputMixin", "SEQUENCE_EXPECTED_FAILED_CHECKS"]
 
@@ -63,6 +63,9 @@ class SequenceInputMixin:
 
     capabilities: ClassVar[Capabilities]
     _expected_failed_checks: ClassVar[dict[str, str]] = SEQUENCE_EXPECTED_FAILED_CHECKS
+    # Largest input magnitude the model represents after its own dtype cast;
+    # larger finite values are refused by the data contract (float32 models lower it).
+    _max_abs_input: ClassVar[float] = MAX_ABS_VALUE
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -75,7 +78,7 @@ class SequenceInputMixin:
         """Validate training sequences; tokenize text. ``kinds`` narrows the
         accepted input kinds for the current parameters."""
         kinds = frozenset(kinds or self.capabilities.input_kinds)
-        coll = check_sequences(X, allow_text="text" in kinds)
+        coll = check_sequences(X, allow_text="text" in kinds, max_abs=self._max_abs_input)
         self._check_kind(coll.kind, kinds)
         self.input_kind_ = coll.kind
         if coll.kind == "text":
@@ -98,6 +101,7 @@ class SequenceInputMixin:
             n_features=self.n_features_in_ if kind == "real" else None,
             n_symbols=self.n_symbols_ if kind == "symbol" else None,
             allow_text=kind == "text",
+            max_abs=self._max_abs_input,
         )
         if coll.kind != kind:
             raise TypeError(

@@ -123,7 +123,7 @@ class ForecasterMixin(SequenceInputMixin):
         values, not symbols). Sets no attribute: ``_set_fitted_input`` does,
         once the whole fit has succeeded, so a failed fit leaves nothing
         half-fitted."""
-        return check_sequences(as_series_collection(X), kind="real")
+        return check_sequences(as_series_collection(X), kind="real", max_abs=self._max_abs_input)
 
     def _set_fitted_input(self, coll: SequenceCollection) -> None:
         self.input_kind_ = "real"
@@ -196,7 +196,15 @@ class ForecasterMixin(SequenceInputMixin):
 def _futures(Y, shape: tuple[int, int, int]) -> np.ndarray:
     """The actual futures ``Y`` as ``(n_series, horizon, n_features)`` matching ``shape``."""
     n, h, d = shape
-    arr = np.asarray(Y, dtype=np.float64)
+    arr = np.asarray(Y)
+    if np.iscomplexobj(arr):
+        raise ValueError("Y holds complex values; futures must be real numbers")
+    try:
+        arr = arr.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"Y must hold real numbers: {exc}") from exc
+    if not np.isfinite(arr).all():
+        raise ValueError("Y holds NaN or inf; every future step needs a finite value")
     if arr.ndim == 3:
         out = arr
     elif arr.ndim == 2 and arr.shape == (n, h) and d == 1:

@@ -13,6 +13,8 @@ import numpy as np
 import scipy.sparse
 from sklearn.utils.multiclass import type_of_target
 
+from ..data import check_sample_weight
+
 __all__ = [
     "TaggerMixin",
     "check_tag_targets",
@@ -131,13 +133,15 @@ def check_tag_targets(lengths, Y, *, fitting: bool = True, estimator_name: str =
                 "each sequence needs exactly one label per step (per token, for text)"
             )
         out.append(arr)
+    flat = np.concatenate(out)
+    if np.iscomplexobj(flat):
+        raise ValueError("Y holds complex values; tags must be discrete labels (class names or integer codes)")
+    kind = type_of_target(flat)
+    if kind not in ("binary", "multiclass"):  # continuous values are never tags, at fit or score time
+        raise ValueError(
+            f"Y holds {kind} values; a tagger needs discrete labels (class names or integer codes)"
+        )
     if fitting:
-        flat = np.concatenate(out)
-        kind = type_of_target(flat)
-        if kind not in ("binary", "multiclass"):
-            raise ValueError(
-                f"Y holds {kind} values; a tagger needs discrete labels (class names or integer codes)"
-            )
         if len(np.unique(flat)) < 2:
             raise ValueError(
                 f"Y has a single label ({flat[0]!r}) on every step; a tagger needs at least 2 labels to learn from"
@@ -176,9 +180,10 @@ class TaggerMixin:
         pred = self.predict(X)
         Y = check_tag_targets([len(p) for p in pred], Y, fitting=False, estimator_name=type(self).__name__)
         hits = np.concatenate([p == y for p, y in zip(pred, Y)]).astype(np.float64)
-        if sample_weight is None:
+        weights = check_sample_weight(sample_weight, len(Y))
+        if weights is None:
             return float(hits.mean())
-        weights = np.repeat(np.asarray(sample_weight, dtype=np.float64), [len(y) for y in Y])
+        weights = np.repeat(weights, [len(y) for y in Y])
         return float(np.average(hits, weights=weights))
 
     def __sklearn_tags__(self):

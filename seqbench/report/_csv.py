@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 
-__all__ = ["results_frame", "CSV_COLUMNS"]
+__all__ = ["results_frame", "spreadsheet_safe", "CSV_COLUMNS"]
 
 CSV_COLUMNS = [
     "key", "run_id", "suite", "task", "dataset", "dataset_label", "model", "model_label", "family", "params",
@@ -34,3 +34,25 @@ def results_frame(jobs: list, metric_names: list) -> pd.DataFrame:
     for column in ("run_id", "seed", "random_state", "fold", "n_parameters", "threads", "attempts"):
         frame[column] = frame[column].astype("Int64")
     return frame
+
+
+# A text cell starting with one of these is run as a formula by spreadsheet
+# programs (CSV injection); OWASP's advice is to prefix such cells with a quote.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells cannot start a spreadsheet formula:
+    each one starting with ``= + - @``, tab or CR gets a leading ``'``.
+    Numeric columns are left as they are."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(_neutralise)
+    return out
+
+
+def _neutralise(value):
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ._blocks import Code, Paragraph, Section
 from ._context import Context
-from ._csv import results_frame
+from ._csv import results_frame, spreadsheet_safe
 from ._html import render_html
 from ._load import open_report_data
 from ._markdown import render_markdown
@@ -82,7 +82,7 @@ def build_report(store_path, *, sections=None, alpha: float = 0.05) -> Report:
 
 
 def _write_files(report: Report, folder: Path) -> None:
-    report.csv.to_csv(folder / "results.csv", index=False)
+    spreadsheet_safe(report.csv).to_csv(folder / "results.csv", index=False)
     args = (report.title, report.subtitle, report.sections, report.footer)
     (folder / "summary.md").write_text(render_markdown(*args), encoding="utf-8")
     (folder / "index.html").write_text(render_html(*args), encoding="utf-8")

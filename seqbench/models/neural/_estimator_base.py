@@ -143,6 +143,18 @@ def subset_batches(sequences, targets, idx, device) -> SequenceBatches | None:
     return SequenceBatches([sequences[i] for i in idx], subset, device=device)
 
 
+def _check_finite_outputs(out) -> None:
+    """A fitted network must not hand back NaN or inf: raise the documented error instead."""
+    arrays = out if isinstance(out, list) else [out]
+    for i, a in enumerate(arrays):
+        if not np.isfinite(a).all():
+            where = f"sequence {i}" if isinstance(out, list) else "the batch"
+            raise FloatingPointError(
+                f"the network produced non-finite outputs for {where}: the inputs overflow its float32 "
+                "arithmetic; rescale or standardise them"
+            )
+
+
 class ModuleOnCPUPickleMixin:
     """Pickle ``module_`` on CPU so a CUDA fit loads anywhere; move it back to
     ``device_`` on load when CUDA is there."""
@@ -172,6 +184,9 @@ class NeuralEstimatorMixin(ModuleOnCPUPickleMixin):
     """
 
     _trainer_class = Trainer
+    # Inputs are cast to float32 (largest value 3.4e38) and multiplied by
+    # weights and summed over features; 1e30 leaves room for that.
+    _max_abs_input = 1e30
 
     # -- configs from the parameters ------------------------------------------------------
     def _rnn_config(self, **specific) -> RNNConfig:
@@ -267,7 +282,9 @@ class NeuralEstimatorMixin(ModuleOnCPUPickleMixin):
         check_is_fitted(self, "module_")
         coll = self._validate_predict_X(X)
         with torch_session(num_threads=self.num_threads):
-            return outputs(self.module_, SequenceBatches(coll.sequences, device=self._module_device()))
+            out = outputs(self.module_, SequenceBatches(coll.sequences, device=self._module_device()))
+        _check_finite_outputs(out)
+        return out
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
