@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-from sklearn.base import clone
+from sklearn.base import RegressorMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
-from ..data import MAX_ABS_VALUE, SequenceCollection, Tokenizer, check_sequences
+from ..data import MAX_ABS_VALUE, SequenceCollection, Tokenizer, check_sample_weight, check_sequences
 
-__all__ = ["Capabilities", "SequenceInputMixin", "SEQUENCE_EXPECTED_FAILED_CHECKS"]
+__all__ = ["Capabilities", "SequenceInputMixin", "SequenceRegressorMixin", "SEQUENCE_EXPECTED_FAILED_CHECKS"]
 
 
 @dataclass(frozen=True)
@@ -117,6 +117,17 @@ class SequenceInputMixin:
                 f"{type(self).__name__} with these parameters accepts {sorted(kinds)} sequences, "
                 f"got {kind} sequences"
             )
+
+
+class SequenceRegressorMixin(RegressorMixin):
+    """scikit-learn's R² ``score``, refusing what would make it NaN or a numpy error:
+    fewer than two sequences (R² is undefined) or a ``sample_weight`` of the wrong length."""
+
+    def score(self, X, y, sample_weight=None) -> float:
+        n = len(y) if hasattr(y, "__len__") else 1
+        if n < 2:
+            raise ValueError(f"R² needs at least 2 sequences to compare with their mean, got {n}")
+        return super().score(X, y, sample_weight=check_sample_weight(sample_weight, n))
 
 
 def _tokenized(tokenizer: Tokenizer, coll: SequenceCollection) -> SequenceCollection:

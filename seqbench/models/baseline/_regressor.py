@@ -6,20 +6,20 @@ from __future__ import annotations
 from numbers import Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.linear_model import Ridge
 from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from ...data import check_regression_targets
-from .._base import SEQUENCE_EXPECTED_FAILED_CHECKS, Capabilities
+from .._base import SEQUENCE_EXPECTED_FAILED_CHECKS, Capabilities, SequenceRegressorMixin
 from ._classifier import FeatureInputMixin
 
 __all__ = ["FeatureRegressor"]
 
 
-class FeatureRegressor(FeatureInputMixin, RegressorMixin, BaseEstimator):
+class FeatureRegressor(FeatureInputMixin, SequenceRegressorMixin, BaseEstimator):
     """Ridge regression on fixed-length features of each sequence.
 
     The same features as :class:`FeatureClassifier`: six standardised summary

@@ -14,12 +14,12 @@ import math
 
 import numpy as np
 from scipy.special import softmax
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ...data import check_classification_targets, check_regression_targets
-from .._base import SEQUENCE_EXPECTED_FAILED_CHECKS, Capabilities, SequenceInputMixin, encode_labels
+from .._base import SEQUENCE_EXPECTED_FAILED_CHECKS, Capabilities, SequenceInputMixin, SequenceRegressorMixin, encode_labels
 from ._batches import SequenceBatches
 from ._estimator_base import (
     CONTROLS_DOC,
@@ -274,7 +274,7 @@ class RNNClassifier(ClassifierMixin, _RNNBase):
         return self.classes_[np.argmax(outputs, axis=1)]
 
 
-class RNNRegressor(RegressorMixin, _RNNBase):
+class RNNRegressor(SequenceRegressorMixin, _RNNBase):
     __doc__ = (
         "Many-to-one recurrent regressor (RNN, LSTM or GRU), trained with mean squared\n"
         "error on standardised targets; ``score`` is R².\n"
