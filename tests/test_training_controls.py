@@ -1,4 +1,4 @@
-"""Training controls of the shared engine (issue 8, part 2): gradient
+"""Training controls of the shared engine: gradient
 clipping by norm and by value, truncated BPTT, recurrent weight
 initialisation (orthogonal, identity / IRNN), the LSTM forget-gate bias, and
 the per-epoch gradient norm in ``history_``.

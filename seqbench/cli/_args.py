@@ -13,32 +13,26 @@ class CommandError(Exception):
     """A failure a handler reports as ``seqbench: error: <message>`` (exit 1)."""
 
 
-def positive_int(text: str) -> int:
+def _number(text: str, cast, what: str, ok, rule: str):
+    """``text`` read by ``cast``; an ``ArgumentTypeError`` saying ``rule``
+    when it is not a number or ``ok(value)`` is false."""
     try:
-        value = int(text)
+        value = cast(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+    if not ok(value):
+        raise argparse.ArgumentTypeError(f"{rule}, got {text}")
     return value
+
+
+def positive_int(text: str) -> int:
+    return _number(text, int, "a whole number", lambda v: v >= 1, "must be at least 1")
 
 
 def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
+    return _number(text, float, "a number", lambda v: v > 0, "must be a positive number")
 
 
 def fraction(text: str) -> float:
     """A number strictly between 0 and 1 (a significance level)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
-    return value
+    return _number(text, float, "a number", lambda v: 0 < v < 1, "must be between 0 and 1")

@@ -1,7 +1,7 @@
 """The sequence data contract: every accepted form of ``X`` becomes one
 :class:`SequenceCollection`, and everything else is rejected here, once.
 
-Accepted forms (DESIGN.md, "Data conventions"):
+Accepted forms:
 
 - a list (or tuple, or 1-D object array) of arrays of shape ``(T_i, d)`` or
   ``(T_i,)``; lengths may differ;

@@ -32,6 +32,11 @@ class MeanRegressor(SequenceInputMixin, RegressorMixin, BaseEstimator):
                                 probabilistic=False)
     _expected_failed_checks = SEQUENCE_EXPECTED_FAILED_CHECKS
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.regressor_tags.poor_score = True  # by design: R² 0, as scikit-learn's DummyRegressor
+        return tags
+
     def fit(self, X, y):
         """Store the mean of ``y`` ``(n,)``; ``X`` is validated, not read."""
         coll = self._validate_fit_X(X)

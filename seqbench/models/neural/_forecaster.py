@@ -1,6 +1,6 @@
 """RNNForecaster: window-based recurrent forecasters on the shared engine.
 
-Two strategies (DESIGN.md, "forecast" row):
+Two strategies:
 
 - ``"recursive"``: a one-step model. The recurrent encoder reads a window of
   ``window`` steps; a linear head on its last state predicts the next step.

@@ -39,7 +39,6 @@ __all__ = [
 ]
 
 _CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
-_LOSSES = ("cross_entropy", "mse")
 RECURRENT_INITS = ("default", "orthogonal", "identity")
 
 
@@ -62,6 +61,9 @@ class RNNConfig:
         ("default" keeps PyTorch's uniform initialisation)
     forget_bias : LSTM only: the forget gate's total bias at initialisation
         (None keeps PyTorch's); ignored by RNN and GRU
+
+    The values are taken as given: the estimators check their parameters
+    once, where ``fit`` starts (``_parameter_constraints``).
     """
 
     n_inputs: int
@@ -78,18 +80,6 @@ class RNNConfig:
     loss: str = "cross_entropy"
     init: str = "default"
     forget_bias: float | None = None
-
-    def __post_init__(self):
-        if self.cell not in _CELLS:
-            raise ValueError(f"cell must be one of {sorted(_CELLS)}, got {self.cell!r}")
-        if self.input_kind not in ("real", "symbol"):
-            raise ValueError(f"input_kind must be 'real' or 'symbol', got {self.input_kind!r}")
-        if self.pooling not in ("last", "mean"):
-            raise ValueError(f"pooling must be 'last' or 'mean', got {self.pooling!r}")
-        if self.loss not in _LOSSES:
-            raise ValueError(f"loss must be one of {_LOSSES}, got {self.loss!r}")
-        if self.init not in RECURRENT_INITS:
-            raise ValueError(f"init must be one of {RECURRENT_INITS}, got {self.init!r}")
 
     @property
     def n_directions(self) -> int:
@@ -132,8 +122,8 @@ class RecurrentEncoder(nn.Module):
       right-padded.
     - ``lengths``: ``(B,)`` int64 CPU tensor when lengths differ inside the
       batch (the batch is then packed), ``None`` when all ``B`` sequences
-      have length ``T`` (no packing: NOTES.md measured that packing an
-      equal-length batch doubles GRU/RNN cost on CPU).
+      have length ``T`` (no packing: packing an equal-length batch was
+      measured to double GRU/RNN cost on CPU).
     - ``state``: initial hidden state (``(L*D, B, H)``, a pair for LSTM), or
       None for zeros; a language model carries it across BPTT chunks.
 
