@@ -68,4 +68,5 @@ class LikelihoodClassifierMixin:
 
     def predict(self, X) -> np.ndarray:
         """Most probable class of each sequence ``(n,)``."""
-        return self.classes_[np.argmax(self.predict_joint_log_proba(X), axis=1)]
+        best = np.argmax(self.predict_joint_log_proba(X), axis=1)  # checks that the estimator is fitted
+        return self.classes_[best]
