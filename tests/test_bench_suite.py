@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from seqbench.metrics import metric_directions
 from seqbench.bench import (
     ResultsStore,
     StoreError,
@@ -28,6 +27,7 @@ from seqbench.bench import (
 )
 from seqbench.bench._keys import derive_seed
 from seqbench.bench._resources import count_parameters, thread_budget
+from seqbench.metrics import metric_directions
 
 HERE = Path(__file__).parent
 

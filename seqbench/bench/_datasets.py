@@ -16,8 +16,6 @@ import inspect
 import json
 from collections import OrderedDict
 
-import numpy as np
-
 from ..data import check_sequences
 from ..datasets import accepts_random_state, content_fingerprint, get_card, load
 from ._resolve import import_object, type_problem

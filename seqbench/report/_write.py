@@ -22,13 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__
+from . import _sections
 from ._blocks import Code, Paragraph, Section
 from ._context import Context
 from ._csv import results_frame
 from ._html import render_html
 from ._load import open_report_data
 from ._markdown import render_markdown
-from . import _sections
 
 __all__ = ["write_report", "build_report", "Report", "REPORT_FILES"]
 
