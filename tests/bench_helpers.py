@@ -12,7 +12,10 @@ and capabilities below are duck-typed like ``seqbench.datasets.Dataset`` and
 
 from __future__ import annotations
 
+import ctypes
+import faulthandler
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -155,11 +158,12 @@ class LastValueForecaster(BaseEstimator):
 
 
 class Misbehaving(ClassifierMixin, BaseEstimator):
-    """Fails on purpose, in one of four ways, inside ``fit`` or ``predict_proba``.
+    """Fails on purpose, in one of six ways, inside ``fit`` or ``predict_proba``.
 
     mode : "raise" (ValueError), "nan" (NaN probabilities), "sleep" (sleeps
         ``seconds`` in fit: for timeouts), "exit" (``os._exit(3)``: kills its
-        worker process).
+        worker process), "sysexit" (``sys.exit(0)``), "segfault" (reads
+        address 0: the process dies with SIGSEGV).
     """
 
     capabilities = Capabilities("classify", "baseline", frozenset({"real"}), True)
@@ -175,6 +179,11 @@ class Misbehaving(ClassifierMixin, BaseEstimator):
             time.sleep(self.seconds)
         if self.mode == "exit":
             os._exit(3)
+        if self.mode == "sysexit":
+            sys.exit(0)
+        if self.mode == "segfault":
+            faulthandler.disable()  # die quietly, as a crash in a compiled extension would
+            ctypes.string_at(0)
         self.classes_ = np.unique(y)
         return self
 

@@ -86,4 +86,4 @@ def test_sigkill_in_the_middle_then_resume(tmp_path):
     assert all(r["status"] == "ok" and r["attempts"] == 1 for r in after.values())
     for key, row in before.items():  # kept exactly as the killed run wrote them
         assert after[key] == row
-    assert [r["status"] for r in runs] == ["running", "finished"]  # the killed run never ended
+    assert [r["status"] for r in runs] == ["interrupted", "finished"]  # the resume closed the killed run

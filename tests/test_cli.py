@@ -18,7 +18,7 @@ from seqbench.cli import main
     (["run"], "the following arguments are required: --suite"),
     (["run", "--suite", "quick", "--jobs", "0"], "--jobs: must be at least 1, got 0"),
     (["run", "--suite", "quick", "--jobs", "two"], "--jobs: 'two' is not a whole number"),
-    (["run", "--suite", "quick", "--timeout", "-5"], "--timeout: must be a positive number, got -5"),
+    (["run", "--suite", "quick", "--timeout", "-5"], "--timeout: must be a positive, finite number, got -5"),
     (["run", "--suite", "quick", "--executor", "serial", "--address", "tcp://h:8786"],
      "--address is for --executor dask"),
     (["report", "x.sqlite", "--alpha", "0"], "--alpha: must be between 0 and 1, got 0"),
@@ -52,7 +52,7 @@ def test_failures_exit_1_with_one_line_and_no_traceback(tmp_path, capsys):
 def test_library_errors_name_parameters_not_flags(tmp_path):
     with pytest.raises(BenchError, match=r"^jobs must be at least 1, got 0$"):
         run_suite("quick", jobs=0, out=tmp_path)
-    with pytest.raises(BenchError, match=r"^timeout must be a positive number of seconds, got -1"):
+    with pytest.raises(BenchError, match=r"^timeout must be a positive, finite number of seconds \(None for no limit\), got -1"):
         run_suite("quick", timeout=-1, out=tmp_path)
 
 

@@ -127,6 +127,9 @@ def run_job(job, *, phase=lambda name: None) -> dict:
         result.update(status="timeout", error=str(exc), traceback=traceback.format_exc())
     except Diverged as exc:
         result.update(status="diverged", error=f"diverged: {exc}", traceback=traceback.format_exc())
+    except SystemExit as exc:  # sys.exit() inside a model must not end the run (serial executor) quietly
+        result.update(status="failed", error=f"SystemExit: the job called sys.exit({exc.code!r})",
+                      traceback=traceback.format_exc())
     except Exception as exc:  # noqa: BLE001 - a job's failure is a result, not a crash of the run
         status = "diverged" if isinstance(exc, FloatingPointError) or "Diverg" in type(exc).__name__ else "failed"
         result.update(status=status, error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())

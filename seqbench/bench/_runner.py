@@ -18,16 +18,19 @@ Order of work, so that bad input fails before any job runs:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import math
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..results import FAILED_STATUSES, ResultsStore
+from ..results import FAILED_STATUSES, ResultsStore, StoreError
 from ._errors import BenchError
 from ._executors import make_executor
+from ._job import failure_result
 from ._plan import job_cost, make_plan, resolve_suite, with_runtime
 from ._progress import Progress
 from ._resources import available_cpus, environment, thread_budget
@@ -108,8 +111,12 @@ class RunOptions:
         """Raise ``BenchError`` for values no run can use."""
         if self.jobs < 1:
             raise BenchError(f"jobs must be at least 1, got {self.jobs}")
-        if self.timeout is not None and self.timeout <= 0:
-            raise BenchError(f"timeout must be a positive number of seconds, got {self.timeout}")
+        # nan compares false with everything, so each bound is spelled to fail for it
+        if self.timeout is not None and not 0 < self.timeout < math.inf:
+            raise BenchError(f"timeout must be a positive, finite number of seconds (None for no limit), "
+                             f"got {self.timeout}")
+        if not 0 < self.connect_timeout < math.inf:
+            raise BenchError(f"connect_timeout must be a positive, finite number of seconds, got {self.connect_timeout}")
 
     def recorded(self) -> dict:
         """The options stored with the run."""
@@ -165,26 +172,58 @@ def _execute(store, plan, ex, opts: RunOptions, *, started: float) -> RunSummary
         suite=plan.suite, executor=ex.name, n_workers=ex.n_workers, threads=opts.threads, timeout=opts.timeout,
         options=opts.recorded(), command=opts.command or " ".join(sys.argv), environment=environment(),
     )
-    stored = store.statuses()
     store.record_plan(run_id, plan)
+    _record_crashed_job(store, run_id, plan)
+    stored = store.statuses()
     todo = [j for j in plan.jobs if _should_run(stored.get(j.key), rerun_failed=opts.rerun_failed, force=opts.force)]
     todo.sort(key=job_cost, reverse=True)  # slow families first: better packing on the workers
     todo = [with_runtime(j, threads=opts.threads, timeout=opts.timeout) for j in todo]
     bar = Progress(len(todo), bar=opts.progress, stream=opts.stream, description=plan.suite.name)
-    status = "interrupted"
     try:
-        for job, result in ex.map(todo):
+        for job, result in ex.map(_noting_in_flight(store, todo) if ex.name == "serial" else todo):
             store.write_result(run_id, job, result)
             bar.update(job, result)
-        status = "finished"
-    finally:
+    except BaseException:
         bar.close()
-        counts = _plan_counts(store, run_id)
-        store.end_run(run_id, status=status, counts=counts)
+        # a full disk may refuse these too: the error already raised is the one to report
+        with contextlib.suppress(StoreError):
+            store.mark_in_flight(None)  # stopped (Ctrl-C, an error), not crashed
+            store.end_run(run_id, status="interrupted", counts=_plan_counts(store, run_id))
+        raise
+    bar.close()
+    counts = _plan_counts(store, run_id)
+    store.end_run(run_id, status="finished", counts=counts)
     summary = RunSummary(store=store.path, run_id=run_id, planned=len(plan.jobs), skipped=len(plan.jobs) - len(todo),
                          ran=len(todo), counts={s: n for s, n in counts.items() if s != "n/a"},
                          n_na=counts.get("n/a", 0), seconds=time.monotonic() - started, warnings=plan.warnings)
     return summary
+
+
+def _noting_in_flight(store, jobs):
+    """The serial executor runs each job in this process and takes the next
+    job from this iterator just before running it: noting its key here lets
+    the next run know which job killed the process (a segfault, an abort)."""
+    for job in jobs:
+        store.mark_in_flight(job.key)
+        yield job
+
+
+def _record_crashed_job(store, run_id: int, plan) -> None:
+    """The rule for a job during which a serial run's process died: the next
+    run records it ``failed`` (saying so) instead of running it again, so one
+    crashing job cannot crash every resume; ``rerun_failed`` or ``force``
+    runs it again, best under the ``process`` executor, which isolates it."""
+    key = store.in_flight()
+    if key is None:
+        return
+    job = next((j for j in plan.jobs if j.key == key), None)
+    if job is not None:
+        message = ("the process died while running this job under the serial executor (a crash such as a "
+                   "segfault, or a kill); it is recorded failed and not run again; run it with "
+                   "--rerun-failed --executor process to isolate it")
+        store.write_result(run_id, job, failure_result(job, "failed", message, worker="main process"))
+    else:
+        store.mark_in_flight(None)
 
 
 def _should_run(status: str | None, *, rerun_failed: bool, force: bool) -> bool:

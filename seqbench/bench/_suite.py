@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -193,8 +194,8 @@ class _Checker:
     def timeout(self, value, key: str) -> float | None:
         if value is None:
             return None
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
-            self.fail(f"must be a positive number of seconds, got {value!r}", key)
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value < math.inf:
+            self.fail(f"must be a positive, finite number of seconds (leave it out for no limit), got {value!r}", key)
         return float(value)
 
     def families(self, value, key: str) -> tuple | None:

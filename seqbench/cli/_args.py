@@ -5,6 +5,7 @@ a failure a handler reports in one line (exit 1)."""
 from __future__ import annotations
 
 import argparse
+import math
 
 __all__ = ["CommandError", "positive_int", "positive_float", "fraction"]
 
@@ -30,7 +31,7 @@ def positive_int(text: str) -> int:
 
 
 def positive_float(text: str) -> float:
-    return _number(text, float, "a number", lambda v: v > 0, "must be a positive number")
+    return _number(text, float, "a number", lambda v: 0 < v < math.inf, "must be a positive, finite number")
 
 
 def fraction(text: str) -> float:

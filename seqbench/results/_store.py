@@ -57,6 +57,7 @@ APPLICATION_ID = 0x53514243  # "SQBC"
 STATUSES = ("ok", "failed", "timeout", "diverged", "n/a")
 FAILED_STATUSES = ("failed", "timeout", "diverged")
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+_IN_FLIGHT = "serial_job_in_flight"  # seqbench_meta row: see ResultsStore.mark_in_flight
 
 _SCHEMA = """
 CREATE TABLE seqbench_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -152,7 +153,7 @@ class ResultsStore:
         if not path.exists():
             raise StoreError(f"{path} does not exist; run a suite into it first, or check the path")
         check_store_file(path)
-        conn = _connect(path, write=False)
+        conn = _connect(path, write=False, immutable=not _writable(path))
         store = cls(path, conn=conn)
         store._check_schema(create=False)
         return store
@@ -167,6 +168,7 @@ class ResultsStore:
             conn = _connect(path, write=True)
             store = cls(path, conn=conn, lock_fd=lock_fd)
             store._check_schema(create=True)
+            store._close_stale_runs()
         except BaseException:
             os.close(lock_fd)
             raise
@@ -211,16 +213,32 @@ class ResultsStore:
             }
             self._conn.executemany("INSERT INTO seqbench_meta VALUES (?, ?)", rows.items())
 
+    def _close_stale_runs(self) -> None:
+        """Mark ``interrupted`` the runs still ``running``: the writer lock is
+        ours, so their process is gone (killed, or the machine stopped)."""
+        with self._tx():
+            self._conn.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
+
     @contextlib.contextmanager
     def _tx(self):
-        """One write transaction (BEGIN IMMEDIATE ... COMMIT, ROLLBACK on error)."""
-        self._conn.execute("BEGIN IMMEDIATE")
+        """One write transaction (BEGIN IMMEDIATE ... COMMIT, ROLLBACK on error).
+
+        SQLite's write failures (a full disk, read-only media) become one
+        ``StoreError`` that says what to do; the transaction is rolled back,
+        so the stored jobs stay as they were."""
         try:
-            yield
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.execute("ROLLBACK")
+            raise write_error(self.path, exc) from None
 
     def close(self) -> None:
         """Close the connection and release the writer lock."""
@@ -274,6 +292,21 @@ class ResultsStore:
                 row[name] = result[name]
         with self._tx():
             self._replace_job(row, artefacts=result.get("artefacts") or {})
+            self._conn.execute("DELETE FROM seqbench_meta WHERE name = ?", (_IN_FLIGHT,))
+
+    def mark_in_flight(self, key: str | None) -> None:
+        """Note that job ``key`` is about to run in this very process (serial
+        executor), or clear the note (None). ``write_result`` clears it too;
+        a note left behind names the job during which the process died."""
+        with self._tx():
+            self._conn.execute("DELETE FROM seqbench_meta WHERE name = ?", (_IN_FLIGHT,))
+            if key is not None:
+                self._conn.execute("INSERT INTO seqbench_meta VALUES (?, ?)", (_IN_FLIGHT, key))
+
+    def in_flight(self) -> str | None:
+        """The key of the job a serial run's process died in, if any (``mark_in_flight``)."""
+        row = self._conn.execute("SELECT value FROM seqbench_meta WHERE name = ?", (_IN_FLIGHT,)).fetchone()
+        return None if row is None else row[0]
 
     def _replace_job(self, row: dict, *, artefacts: dict) -> None:
         """INSERT OR REPLACE one job row and its artefacts (inside a transaction)."""
@@ -366,15 +399,45 @@ def _decode(row: dict) -> dict:
     return {k: (json.loads(v) if k in _JSON_COLUMNS and isinstance(v, str) else v) for k, v in row.items()}
 
 
-def _connect(path: Path, *, write: bool) -> sqlite3.Connection:
+def write_error(path: Path, exc: sqlite3.Error) -> StoreError:
+    """One clear ``StoreError`` for SQLite's failure to write ``path``."""
+    text = str(exc)
+    if "full" in text:
+        hint = "free some disk space, then run the same command again: the jobs already stored are kept"
+    elif "readonly" in text or "read-only" in text or "unable to open" in text:
+        hint = ("the file or its folder is not writable (read-only media?); choose another output folder, "
+                "or copy the store somewhere writable")
+    else:
+        hint = "the jobs already stored are kept; check the disk and run the same command again"
+    return StoreError(f"cannot write to the results store {path}: {text}; {hint}")
+
+
+def _writable(path: Path) -> bool:
+    """Whether SQLite may write beside ``path`` (the file and its folder)."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
+def _connect(path: Path, *, write: bool, immutable: bool = False) -> sqlite3.Connection:
+    """A connection to ``path``. ``immutable``: on read-only media, where SQLite
+    cannot create the WAL's shared-memory file, read the file as it is
+    (``immutable=1``: no locks, no WAL; a store whose writer ended cleanly
+    has its WAL folded back into the file)."""
     try:
-        conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None)  # transactions: _tx
+        if immutable:
+            uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
+            conn = sqlite3.connect(uri, uri=True, timeout=30.0, isolation_level=None)
+        else:
+            conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None)  # transactions: _tx
         if write:
             # WAL + NORMAL: a commit is atomic and survives the process being
             # killed; only an OS crash or power cut can lose the last commits.
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
+    except sqlite3.OperationalError as exc:
+        if write:
+            raise write_error(path, exc) from None
+        raise StoreError(f"cannot read the results store {path}: {exc}") from None
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{path} is not a seqbench results store ({exc})") from None
     return conn
@@ -383,7 +446,11 @@ def _connect(path: Path, *, write: bool) -> sqlite3.Connection:
 def _lock(path: Path) -> int:
     """Take the writer lock (``<store>.lock``); raise if another run holds it."""
     lock_path = path.with_name(path.name + ".lock")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise StoreError(f"cannot write to the results store {path}: cannot create its lock file "
+                         f"{lock_path}: {exc.strerror or exc}; choose a writable output folder") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

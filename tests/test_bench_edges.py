@@ -1,0 +1,174 @@
+"""The runner's edge paths: non-finite timeouts, a full disk, read-only
+media, a killed run, ``sys.exit`` and a segfault inside a job, parameters
+that only a model's ``fit`` used to check, and very large grids."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from seqbench.bench import BenchError, ResultsStore, StoreError, SuiteError, parse_suite, run_suite
+from seqbench.cli import main
+
+HERE = Path(__file__).parent
+
+SUITE = """
+[suite]
+name = "edges"
+seeds = [0]
+
+[[datasets]]
+name = "bench_helpers:tiny_classify"
+options = { n_train = 12, n_test = 6 }
+
+[[models]]
+name = "bench_helpers:MeanClassifier"
+"""
+
+
+def _suite(tmp_path, extra: str = "", head: str = "") -> Path:
+    path = tmp_path / "edges.toml"
+    path.write_text(SUITE.replace('seeds = [0]\n', f"seeds = [0]\n{head}") + extra)
+    return path
+
+
+# ---------------------------------------------------------------- timeouts
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-inf"])
+def test_non_finite_suite_timeouts_are_rejected_at_validation(value):
+    with pytest.raises(SuiteError, match=r"line 5, key suite.timeout: must be a positive, finite number") as info:
+        parse_suite(SUITE.replace("seeds = [0]\n", f"seeds = [0]\ntimeout = {value}\n"))
+    assert value.lstrip("-") in str(info.value)
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("nan")])
+def test_non_finite_run_timeouts_are_rejected_before_anything(value, tmp_path):
+    with pytest.raises(BenchError, match="timeout must be a positive, finite number of seconds"):
+        run_suite(_suite(tmp_path), timeout=value, out=tmp_path / "out", executor="serial")
+    with pytest.raises(BenchError, match="connect_timeout must be a positive, finite number"):
+        run_suite(_suite(tmp_path), connect_timeout=value, out=tmp_path / "out", executor="serial")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "Infinity"])
+def test_non_finite_timeout_flags_are_usage_errors(value, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", "--suite", "quick", "--timeout", value])
+    assert exit_.value.code == 2
+    assert f"--timeout: must be a positive, finite number, got {value}" in capsys.readouterr().err
+
+
+# ------------------------------------------------------- disk and media
+
+
+def test_a_full_disk_is_one_line_and_exit_1_and_the_store_stays_sound(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "out"
+    suite = _suite(tmp_path, '[[models]]\nname = "bench_helpers:NoisyMeanClassifier"\n')
+    assert main(["run", "--suite", str(suite), "--out", str(out), "--executor", "serial", "--no-progress",
+                 "--no-report", "--force"]) == 0
+    capsys.readouterr()
+
+    def full(self, row, *, artefacts):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(ResultsStore, "_replace_job", full)
+    code = main(["run", "--suite", str(suite), "--out", str(out), "--executor", "serial", "--no-progress",
+                 "--no-report", "--force"])
+    err = capsys.readouterr().err
+    (line,) = err.strip().splitlines()
+    assert code == 1
+    assert line.startswith(f"seqbench: error: cannot write to the results store {out / 'results.sqlite'}: "
+                           "database or disk is full; free some disk space")
+    monkeypatch.undo()
+    with ResultsStore.open_reader(out / "results.sqlite") as store:
+        assert store.integrity_check() == "ok"
+        assert [r["status"] for r in store.runs()] == ["finished", "interrupted"]
+        assert sorted(r["status"] for r in store.jobs()) == ["ok", "ok"]  # the first run's, untouched
+
+
+def test_a_read_only_store_is_reported_in_one_line(tmp_path):
+    with ResultsStore.open_writer(tmp_path / "results.sqlite"):
+        pass
+    # a real SQLite refusal: the file opened read-only, as on read-only media
+    conn = sqlite3.connect(f"file:{tmp_path / 'results.sqlite'}?mode=ro", uri=True, isolation_level=None)
+    store = ResultsStore(tmp_path / "results.sqlite", conn=conn)
+    with pytest.raises(StoreError, match=r"attempt to write a readonly database; the file or its folder is not "
+                                         r"writable \(read-only media\?\); choose another output folder"):
+        store.mark_in_flight("x")
+    store.close()
+
+
+def test_stores_on_read_only_media_are_read_without_writing_beside_them(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "media"
+    assert main(["run", "--suite", str(_suite(tmp_path)), "--out", str(out), "--executor", "serial",
+                 "--no-progress", "--no-report"]) == 0
+    before = sorted(p.name for p in out.iterdir())
+    assert "results.sqlite-wal" not in before and "results.sqlite-shm" not in before
+    real_access = os.access
+    # the tests run as root, for whom chmod does not bite: the media says "not writable" through os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if Path(p).resolve().is_relative_to(out.resolve())
+                        else real_access(p, mode, **kw))
+    capsys.readouterr()
+    assert main(["results", str(out / "results.sqlite")]) == 0
+    assert "bench_helpers:MeanClassifier" not in capsys.readouterr().err
+    assert main(["report", str(out / "results.sqlite"), "--out", str(tmp_path / "report")]) == 0
+    assert (tmp_path / "report" / "index.html").is_file()
+    # a normal (WAL) reader creates results.sqlite-shm beside the file; an immutable one writes nothing
+    assert sorted(p.name for p in out.iterdir()) == before
+
+
+# ----------------------------------------------------- killed and crashed runs
+
+
+def test_a_killed_runs_running_row_is_marked_interrupted_on_resume(tmp_path):
+    path = tmp_path / "results.sqlite"
+    suite = parse_suite(SUITE)
+    store = ResultsStore.open_writer(path)
+    store.begin_run(suite=suite, executor="serial", n_workers=1, threads=1, timeout=None, options={},
+                    command="x", environment={})
+    store.close()  # no end_run: the process was killed
+    with ResultsStore.open_reader(path) as reader:
+        assert [r["status"] for r in reader.runs()] == ["running"]
+    with ResultsStore.open_writer(path):
+        pass
+    with ResultsStore.open_reader(path) as reader:
+        assert [r["status"] for r in reader.runs()] == ["interrupted"]
+
+
+def test_sys_exit_in_a_serial_job_is_recorded_failed_and_the_run_goes_on(tmp_path):
+    suite = _suite(tmp_path, '[[models]]\nname = "bench_helpers:Misbehaving"\nparams = { mode = "sysexit" }\n')
+    summary = run_suite(suite, out=tmp_path / "out", executor="serial", progress=False)
+    assert (summary.ran, summary.counts) == (2, {"ok": 1, "failed": 1})
+    with ResultsStore.open_reader(summary.store) as store:
+        (failed,) = store.jobs(status="failed")
+        assert failed["error"] == "SystemExit: the job called sys.exit(0)"
+        assert [r["status"] for r in store.runs()] == ["finished"]
+
+
+def test_a_segfaulting_serial_job_is_recorded_failed_and_skipped_on_resume(tmp_path):
+    suite = _suite(tmp_path, '[[models]]\nname = "bench_helpers:Misbehaving"\nparams = { mode = "segfault" }\n'
+                             '[[models]]\nname = "bench_helpers:MeanClassifier"\nlabel = "after"\nparams = { C = 0.5 }\n')
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
+    cmd = [sys.executable, "-m", "seqbench", "run", "--suite", str(suite), "--out", str(out), "--executor", "serial",
+           "--no-progress", "--no-report"]
+    first = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert first.returncode == -11, first.stderr  # SIGSEGV took the whole process down
+    # the resume records the crashed job and runs the rest; then a run with nothing left to do
+    for says in ("3 jobs (2 already stored, 1 run): 1 failed, 2 ok", "3 jobs (3 already stored, 0 run): 1 failed, 2 ok"):
+        again = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+        assert again.returncode == 0, again.stderr
+        assert says in again.stdout
+    with ResultsStore.open_reader(out / "results.sqlite") as store:
+        (failed,) = store.jobs(status="failed")
+        assert failed["model"] == "bench_helpers:Misbehaving" and failed["attempts"] == 1
+        assert failed["error"].startswith("the process died while running this job under the serial executor")
+        assert "--rerun-failed --executor process" in failed["error"]
+        assert store.in_flight() is None
+        assert [r["status"] for r in store.runs()] == ["interrupted", "finished", "finished"]
