@@ -172,3 +172,60 @@ def test_a_segfaulting_serial_job_is_recorded_failed_and_skipped_on_resume(tmp_p
         assert "--rerun-failed --executor process" in failed["error"]
         assert store.in_flight() is None
         assert [r["status"] for r in store.runs()] == ["interrupted", "finished", "finished"]
+
+
+# ------------------------------------------------ parameters at plan time
+
+
+@pytest.mark.parametrize("model, says, key, line", [
+    ('name = "RNNClassifier"\nparams = { device = "tpu:7" }',
+     "RNNClassifier: device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got 'tpu:7'", "models[1].params.device", 14),
+    ('name = "FeatureClassifier"\nparams = { ngram_range = [3, 1] }',
+     "FeatureClassifier: ngram_range must be a pair of integers (lo, hi) with 1 <= lo <= hi, got (3, 1)",
+     "models[1].params.ngram_range", 14),
+    ('name = "RNNClassifier"\nparams = { tbptt = 5 }\ngrid = { bidirectional = [false, true] }',
+     "RNNClassifier(bidirectional=True): RNNClassifier: tbptt=5 needs a unidirectional network",
+     "models[1].params.tbptt", 14),  # the grid point is named in the message
+])
+def test_parameters_only_fit_used_to_check_fail_at_plan_time(model, says, key, line, tmp_path):
+    from seqbench.bench._plan import resolve_suite
+
+    path = _suite(tmp_path, f"[[models]]\n{model}\n")
+    with pytest.raises(SuiteError) as info:
+        resolve_suite(parse_suite(path.read_text(), path=path))
+    assert (info.value.key, info.value.line) == (key, line)
+    assert says in str(info.value) and str(path) in str(info.value)
+
+
+def test_too_many_rolling_origins_fail_at_plan_time(tmp_path):
+    out = tmp_path / "out"
+    suite = ('[suite]\nname = "origins"\n[evaluation.forecast]\nprotocol = "rolling_origin"\nn_origins = 1000\n'
+             '[[datasets]]\nname = "bench_helpers:tiny_forecast"\n[[models]]\nname = "bench_helpers:LastValueForecaster"\n')
+    (tmp_path / "origins.toml").write_text(suite)
+    with pytest.raises(SuiteError) as info:
+        run_suite(tmp_path / "origins.toml", out=out, executor="serial")
+    assert (info.value.key, info.value.line) == ("evaluation.forecast.n_origins", 5)
+    assert ("dataset 'bench_helpers:tiny_forecast': rolling origin fold 0: series 0: a series of 44 steps is too "
+            "short for 1000 origins") in str(info.value)
+    with ResultsStore.open_reader(out / "results.sqlite") as store:
+        assert (store.runs(), store.jobs(run_id=None)) == ([], [])  # no job ran
+
+
+def test_a_large_plan_starts_with_one_warning_line(tmp_path, monkeypatch):
+    import io
+
+    from seqbench.bench import _plan
+
+    monkeypatch.setattr(_plan, "MANY_JOBS", 3)
+    stream = io.StringIO()
+    summary = run_suite(_suite_seeds(tmp_path, 4), out=tmp_path / "out", executor="serial", progress=False, stream=stream)
+    assert summary.planned == 4
+    (line,) = [ln for ln in stream.getvalue().splitlines() if ln.startswith("warning:")]
+    assert line == ("warning: this suite plans 4 jobs (more than 3): check its grids, sweeps and seeds, "
+                    "or stop it with Ctrl-C (finished jobs are kept)")
+
+
+def _suite_seeds(tmp_path, n: int) -> Path:
+    path = tmp_path / "seeds.toml"
+    path.write_text(SUITE.replace("seeds = [0]", f"seeds = {n}"))
+    return path

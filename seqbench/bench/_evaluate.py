@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import numpy as np
 from sklearn.metrics import confusion_matrix
@@ -32,7 +33,7 @@ from ..metrics import TASK_METRICS, cut_at_origin
 from ..results import json_safe
 from ._gradient_flow import add_gradient_flow
 
-__all__ = ["Diverged", "Outcome", "evaluate"]
+__all__ = ["Diverged", "Outcome", "evaluate", "check_forecast_protocol"]
 
 _MAX_FORECAST_SERIES = 8  # forecasts stored per job, for the report's plots
 _MAX_CONTEXT = 200  # history steps stored before each forecast
@@ -167,6 +168,16 @@ def _forecast_split(ds, job) -> tuple[list, list, np.ndarray]:
     except ValueError as exc:
         raise ValueError(f"rolling origin fold {job.fold}: {exc}") from None
     return cut, cut, future
+
+
+def check_forecast_protocol(ds, protocol: dict) -> None:
+    """Raise ``ValueError`` when ``ds``'s series cannot be cut at the
+    ``protocol``'s rolling origins (checked on the earliest fold, the one
+    with the shortest histories), before any job runs."""
+    if protocol.get("protocol") != "rolling_origin":
+        return
+    earliest = SimpleNamespace(protocol=protocol, n_folds=int(protocol["n_origins"]), fold=0)
+    _forecast_split(ds, earliest)
 
 
 def _forecast(est, ds, job, phase) -> Outcome:

@@ -23,10 +23,15 @@ from .. import metrics
 from ..results import json_safe
 from ._datasets import accepts_seed, check_dataset_name, check_dataset_options, input_kind, load_dataset
 from ._keys import derive_seed, job_key, na_key
-from ._resolve import check_params, expand_grid, registry, resolve_model
+from ._evaluate import check_forecast_protocol
+from ._resolve import check_constructed, check_params, expand_grid, registry, resolve_model
 from ._suite import Suite
 
-__all__ = ["Job", "Plan", "ResolvedSuite", "resolve_suite", "make_plan", "with_runtime", "job_cost"]
+__all__ = ["Job", "Plan", "ResolvedSuite", "resolve_suite", "make_plan", "with_runtime", "job_cost", "MANY_JOBS"]
+
+# above this many jobs a run starts with a warning: a grid of that size is
+# usually a mistake (one axis too many), and hours of CPU are at stake
+MANY_JOBS = 2000
 
 
 @dataclass(frozen=True)
@@ -158,8 +163,16 @@ def _resolve_model(suite: Suite, spec) -> list:
         for value in values:
             check_params(cls, {name: value}, fail)
     base = spec.label or (cls.__name__ if ":" in spec.name else spec.name)
-    return [_ModelVariant(spec.index, spec.name, cls, params, base + _suffix(point), spec.datasets)
-            for params, point in expand_grid(spec.params, spec.grid)]
+    variants = [_ModelVariant(spec.index, spec.name, cls, params, base + _suffix(point), spec.datasets)
+                for params, point in expand_grid(spec.params, spec.grid)]
+    for variant in variants:
+
+        def fail_variant(message, name, _label=variant.label):
+            where = f"{key}.{'grid' if name in spec.grid else 'params'}.{name}" if name else key
+            raise suite.error(f"{_label}: {message}" if spec.grid else message, where)
+
+        check_constructed(cls, variant.params, fail_variant)
+    return variants
 
 
 def _check_unique(labels: list, suite: Suite, section: str, what: str) -> None:
@@ -197,6 +210,7 @@ def make_plan(resolved: ResolvedSuite) -> Plan:
         for _, record, checksum, rs in {item[2]: item for item in loaded}.values():  # one row per content
             records.append(_dataset_row(inst, record, checksum, rs, kind))
         protocol = suite.protocol(task)
+        _check_protocol(suite, inst, loaded, task, protocol)
         n_folds = protocol.get("n_origins", 1) if protocol["protocol"] == "rolling_origin" else 1
         for variant in resolved.models:
             if variant.task != task or (variant.only and inst.label not in variant.only and inst.name not in variant.only):
@@ -212,7 +226,22 @@ def make_plan(resolved: ResolvedSuite) -> Plan:
     for variant in resolved.models:
         if variant.label not in used:
             warnings.append(f"model {variant.label!r} ({variant.task}) matches no dataset in this suite")
+    if len(jobs) > MANY_JOBS:
+        warnings.append(f"this suite plans {len(jobs):,} jobs (more than {MANY_JOBS:,}): check its grids, sweeps "
+                        "and seeds, or stop it with Ctrl-C (finished jobs are kept)")
     return Plan(suite, jobs, na_rows, records, warnings)
+
+
+def _check_protocol(suite: Suite, inst: _DatasetInstance, loaded: list, task: str, protocol: dict) -> None:
+    """Fail before any job when the dataset's series are too short for the
+    suite's rolling origins (every fold of every job would fail)."""
+    if task != "forecast":
+        return
+    for _, record, _, _ in {item[2]: item for item in loaded}.values():
+        try:
+            check_forecast_protocol(record, protocol)
+        except ValueError as exc:
+            raise suite.error(f"dataset {inst.label!r}: {exc}", "evaluation.forecast.n_origins") from None
 
 
 def _load_all_seeds(inst: _DatasetInstance, suite: Suite) -> list:

@@ -15,8 +15,9 @@ import difflib
 import importlib
 import inspect
 import itertools
+import re
 
-__all__ = ["registry", "resolve_model", "check_params", "coerce_params", "expand_grid", "import_object", "param_names"]
+__all__ = ["registry", "resolve_model", "check_params", "check_constructed", "coerce_params", "expand_grid", "import_object", "param_names"]
 
 
 def import_object(path: str, what: str):
@@ -115,6 +116,25 @@ def check_params(cls: type, params: dict, fail) -> None:
             problem = type_problem(defaults[name], value)
             if problem:
                 fail(f"{cls.__name__}.{name} {problem}", name)
+
+
+def check_constructed(cls: type, params: dict, fail) -> None:
+    """Construct ``cls(**params)`` and run its ``_validate_params()`` (the
+    scikit-learn constraint check ``fit`` runs first, plus what a seqbench
+    estimator adds there: a device's name, an n-gram range's order), so a
+    value that every job would fail on fails now. ``__init__`` only stores
+    its arguments (the estimator contract), so this runs no model code.
+    ``fail(message, name)`` raises the caller's error; ``name`` is the
+    parameter the message names, or None."""
+    try:
+        estimator = cls(**coerce_params(cls, params))
+        if hasattr(estimator, "_parameter_constraints"):  # scikit-learn's check needs them
+            estimator._validate_params()
+    except Exception as exc:  # noqa: BLE001 - a plug-in's constructor may raise anything; all of it is this entry's
+        text = str(exc)
+        named = re.match(r"The '(\w+)' parameter|(\w+)(?:=\S+)? (?:must|needs)", text)
+        name = next((n for n in (named.groups() if named else ()) if n), None)
+        fail(f"{cls.__name__}: {text}", name if name in params else None)
 
 
 def _check_constraint(cls, constraints: dict, name: str, value, fail) -> None:

@@ -47,6 +47,12 @@ class FeatureInputMixin(SequenceInputMixin):
             raise TypeError(f"X holds {coll.kind} sequences but {type(self).__name__} was fitted on text")
         return coll
 
+    def _validate_params(self) -> None:
+        """scikit-learn's constraint check (run by ``fit``, and by the
+        benchmark runner before any job) plus the order of ``ngram_range``."""
+        super()._validate_params()
+        self._check_ngram_range()
+
     def _check_ngram_range(self) -> None:
         r = self.ngram_range
         if not (len(r) == 2 and all(isinstance(v, Integral) for v in r) and 1 <= r[0] <= r[1]):
@@ -121,7 +127,6 @@ class FeatureClassifier(FeatureInputMixin, ClassifierMixin, BaseEstimator):
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Fit on sequences ``X`` (any form of the data contract) and labels ``y`` (n,)."""
-        self._check_ngram_range()
         coll = self._validate_fit_X(X)
         y = check_classification_targets(coll, y, estimator_name=type(self).__name__)
         self.classes_, y_enc = encode_labels(y)

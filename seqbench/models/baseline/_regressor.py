@@ -62,7 +62,6 @@ class FeatureRegressor(FeatureInputMixin, SequenceRegressorMixin, BaseEstimator)
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Fit on sequences ``X`` (any form of the data contract) and targets ``y`` (n,)."""
-        self._check_ngram_range()
         coll = self._validate_fit_X(X)
         y = check_regression_targets(coll, y, estimator_name=type(self).__name__)
         steps = [*self._feature_steps(coll.kind), ("ridge", Ridge(alpha=self.alpha))]

@@ -113,14 +113,26 @@ class FitResult:
     best_epoch: int = 0
 
 
-def resolve_device(device) -> torch.device:
-    """``"auto"`` → CUDA when available, else CPU; anything else as torch reads it."""
+def check_device(device) -> torch.device | None:
+    """The device ``device`` names (None for ``"auto"``), whatever this
+    machine has: a ``ValueError`` for a name that is no device seqbench runs
+    on (``"tpu:7"``), so that a benchmark suite fails before any job."""
     if isinstance(device, str) and device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return None
     try:
         resolved = torch.device(device)
     except (RuntimeError, TypeError) as exc:
         raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}") from exc
+    if resolved.type not in ("cpu", "cuda"):
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}")
+    return resolved
+
+
+def resolve_device(device) -> torch.device:
+    """``"auto"`` → CUDA when available, else CPU; anything else as torch reads it."""
+    resolved = check_device(device)
+    if resolved is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} asks for CUDA, but torch sees no CUDA device; use 'auto' or 'cpu'")
     return resolved

@@ -33,7 +33,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ...data import plain_value
 from ._batches import SequenceBatches
-from ._engine import FitResult, Trainer, TrainingConfig, predict_outputs, resolve_device, torch_session
+from ._engine import FitResult, Trainer, TrainingConfig, check_device, predict_outputs, resolve_device, torch_session
 from ._modules import RECURRENT_INITS, RNNConfig
 
 __all__ = [
@@ -224,6 +224,14 @@ class NeuralEstimatorMixin(ModuleOnCPUPickleMixin):
             grad_clip_value=self.grad_clip_value,
             tbptt=getattr(self, "tbptt", None),  # the language model has its own bptt instead
         )
+
+    def _validate_params(self) -> None:
+        """scikit-learn's constraint check (run by ``fit``, and by the
+        benchmark runner before any job) plus what constraints cannot say:
+        the device's name, and ``tbptt`` with ``bidirectional``."""
+        super()._validate_params()
+        check_device(self.device)
+        self._check_tbptt()
 
     def _check_tbptt(self) -> None:
         tbptt = getattr(self, "tbptt", None)
