@@ -21,6 +21,7 @@ HERE = Path(__file__).parent
 
 SUITE = """
 [suite]
+plugins = ["bench_helpers"]
 name = "dask"
 seeds = [0, 1]
 

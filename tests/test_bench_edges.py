@@ -19,6 +19,7 @@ HERE = Path(__file__).parent
 
 SUITE = """
 [suite]
+plugins = ["bench_helpers"]
 name = "edges"
 seeds = [0]
 
@@ -42,7 +43,7 @@ def _suite(tmp_path, extra: str = "", head: str = "") -> Path:
 
 @pytest.mark.parametrize("value", ["inf", "nan", "-inf"])
 def test_non_finite_suite_timeouts_are_rejected_at_validation(value):
-    with pytest.raises(SuiteError, match=r"line 5, key suite.timeout: must be a positive, finite number") as info:
+    with pytest.raises(SuiteError, match=r"line 6, key suite.timeout: must be a positive, finite number") as info:
         parse_suite(SUITE.replace("seeds = [0]\n", f"seeds = [0]\ntimeout = {value}\n"))
     assert value.lstrip("-") in str(info.value)
 
@@ -179,13 +180,13 @@ def test_a_segfaulting_serial_job_is_recorded_failed_and_skipped_on_resume(tmp_p
 
 @pytest.mark.parametrize("model, says, key, line", [
     ('name = "RNNClassifier"\nparams = { device = "tpu:7" }',
-     "RNNClassifier: device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got 'tpu:7'", "models[1].params.device", 14),
+     "RNNClassifier: device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got 'tpu:7'", "models[1].params.device", 15),
     ('name = "FeatureClassifier"\nparams = { ngram_range = [3, 1] }',
      "FeatureClassifier: ngram_range must be a pair of integers (lo, hi) with 1 <= lo <= hi, got (3, 1)",
-     "models[1].params.ngram_range", 14),
+     "models[1].params.ngram_range", 15),
     ('name = "RNNClassifier"\nparams = { tbptt = 5 }\ngrid = { bidirectional = [false, true] }',
      "RNNClassifier(bidirectional=True): RNNClassifier: tbptt=5 needs a unidirectional network",
-     "models[1].params.tbptt", 14),  # the grid point is named in the message
+     "models[1].params.tbptt", 15),  # the grid point is named in the message
 ])
 def test_parameters_only_fit_used_to_check_fail_at_plan_time(model, says, key, line, tmp_path):
     from seqbench.bench._plan import resolve_suite
@@ -199,12 +200,12 @@ def test_parameters_only_fit_used_to_check_fail_at_plan_time(model, says, key, l
 
 def test_too_many_rolling_origins_fail_at_plan_time(tmp_path):
     out = tmp_path / "out"
-    suite = ('[suite]\nname = "origins"\n[evaluation.forecast]\nprotocol = "rolling_origin"\nn_origins = 1000\n'
+    suite = ('[suite]\nname = "origins"\nplugins = ["bench_helpers"]\n[evaluation.forecast]\nprotocol = "rolling_origin"\nn_origins = 1000\n'
              '[[datasets]]\nname = "bench_helpers:tiny_forecast"\n[[models]]\nname = "bench_helpers:LastValueForecaster"\n')
     (tmp_path / "origins.toml").write_text(suite)
     with pytest.raises(SuiteError) as info:
         run_suite(tmp_path / "origins.toml", out=out, executor="serial")
-    assert (info.value.key, info.value.line) == ("evaluation.forecast.n_origins", 5)
+    assert (info.value.key, info.value.line) == ("evaluation.forecast.n_origins", 6)
     assert ("dataset 'bench_helpers:tiny_forecast': rolling origin fold 0: series 0: a series of 44 steps is too "
             "short for 1000 origins") in str(info.value)
     with ResultsStore.open_reader(out / "results.sqlite") as store:

@@ -20,6 +20,7 @@ N_SEEDS = 24
 SUITE = f"""
 [suite]
 name = "resume"
+plugins = ["bench_helpers"]
 seeds = {N_SEEDS}
 
 [[datasets]]

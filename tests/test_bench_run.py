@@ -23,6 +23,7 @@ from seqbench.bench._resources import thread_budget
 
 SUITE = """
 [suite]
+plugins = ["bench_helpers"]
 name = "agree"
 seeds = [0, 1]
 
@@ -162,6 +163,7 @@ def test_results_command_prints_the_table(stores):
 # ---------------------------------------------------------------- failures
 FAILING = """
 [suite]
+plugins = ["bench_helpers"]
 name = "failing"
 seeds = [0]
 timeout = 3
@@ -247,6 +249,7 @@ def test_cli_reports_bad_input_in_one_line(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text(textwrap.dedent("""
         [suite]
+        plugins = ["bench_helpers"]
         name = "bad"
         [[datasets]]
         name = "digits"

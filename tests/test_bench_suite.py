@@ -72,7 +72,7 @@ name = "bench_helpers:MeanRegressor"
 
 def _error(text: str) -> SuiteError:
     with pytest.raises(SuiteError) as info:
-        resolve_suite(parse_suite(textwrap.dedent(text), path="bad.toml"))
+        resolve_suite(parse_suite(textwrap.dedent(text), path="bad.toml"), allow_plugins=True)
     return info.value
 
 
@@ -187,7 +187,7 @@ def test_shipped_suites_validate_completely():
 # ---------------------------------------------------------------- planning
 @pytest.fixture(scope="module")
 def tiny_plan():
-    return make_plan(resolve_suite(parse_suite(TINY, path="tiny.toml")))
+    return make_plan(resolve_suite(parse_suite(TINY, path="tiny.toml"), allow_plugins=True))
 
 
 def test_plan_expands_grid_seeds_and_rolling_origin_folds(tiny_plan):
@@ -218,20 +218,20 @@ def test_keys_are_stable_across_processes():
         import json, sys
         sys.path.insert(0, {str(HERE)!r})
         from seqbench.bench import make_plan, parse_suite, resolve_suite
-        plan = make_plan(resolve_suite(parse_suite({text!r})))
+        plan = make_plan(resolve_suite(parse_suite({text!r}), allow_plugins=True))
         print(json.dumps([j.key for j in plan.jobs]))
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    here = make_plan(resolve_suite(parse_suite(text)))
+    here = make_plan(resolve_suite(parse_suite(text), allow_plugins=True))
     assert json.loads(out.stdout) == [j.key for j in here.jobs]
 
 
 def test_keys_change_with_what_changes_the_result(tiny_plan):
-    other = make_plan(resolve_suite(parse_suite(TINY.replace("seeds = [0, 1]", "seeds = [0, 2]"))))
+    other = make_plan(resolve_suite(parse_suite(TINY.replace("seeds = [0, 1]", "seeds = [0, 2]")), allow_plugins=True))
     same_seed = {(j.model_label, j.fold) : j.key for j in tiny_plan.jobs if j.seed == 0}
     assert same_seed == {(j.model_label, j.fold): j.key for j in other.jobs if j.seed == 0}
     assert not {j.key for j in tiny_plan.jobs if j.seed == 1} & {j.key for j in other.jobs}
-    changed = make_plan(resolve_suite(parse_suite(TINY.replace("step = 2", "step = 3"))))
+    changed = make_plan(resolve_suite(parse_suite(TINY.replace("step = 2", "step = 3")), allow_plugins=True))
     assert not {j.key for j in changed.jobs if j.task == "forecast"} & {j.key for j in tiny_plan.jobs}
 
 

@@ -84,6 +84,7 @@ class ExplodingClassifier(MeanClassifier):
 
 SUITE = f"""
 [suite]
+plugins = ["bench_helpers", "test_report"]
 name = "report-tiny"
 seeds = [0, 1, 2]
 

@@ -23,11 +23,12 @@ from .. import metrics
 from ..results import json_safe
 from ._datasets import accepts_seed, check_dataset_name, check_dataset_options, input_kind, load_dataset
 from ._keys import derive_seed, job_key, na_key
+from ._plugins import is_plugin, plugin_permission_problem
 from ._evaluate import check_forecast_protocol
 from ._resolve import check_constructed, check_params, expand_grid, registry, resolve_model
 from ._suite import Suite
 
-__all__ = ["Job", "Plan", "ResolvedSuite", "resolve_suite", "make_plan", "with_runtime", "job_cost", "MANY_JOBS"]
+__all__ = ["Job", "Plan", "ResolvedSuite", "check_plugins", "resolve_suite", "make_plan", "with_runtime", "job_cost", "MANY_JOBS"]
 
 # above this many jobs a run starts with a warning: a grid of that size is
 # usually a mistake (one axis too many), and hours of CPU are at stake
@@ -110,11 +111,28 @@ def _suffix(point: dict) -> str:
     return "" if not point else "(" + ", ".join(f"{k}={v}" for k, v in point.items()) + ")"
 
 
-def resolve_suite(suite: Suite) -> ResolvedSuite:
-    """Check every name and parameter of ``suite`` (no data loaded).
+def check_plugins(suite: Suite, *, allow_plugins: bool = False) -> None:
+    """Refuse the suite's plug-ins (``module:object`` names) that the user
+    did not allow (see ``_plugins``); imports nothing.
+
+    Raises ``SuiteError`` naming the entry, key and line.
+    """
+    entries = [("datasets", spec, "dataset loader") for spec in suite.datasets]
+    entries += [("models", spec, "model") for spec in suite.models]
+    for section, spec, what in entries:
+        if is_plugin(spec.name):
+            problem = plugin_permission_problem(spec.name, what, allowed=suite.plugins, allow_all=allow_plugins)
+            if problem:
+                raise suite.error(problem, f"{section}[{spec.index}].name")
+
+
+def resolve_suite(suite: Suite, *, allow_plugins: bool = False) -> ResolvedSuite:
+    """Check every name and parameter of ``suite`` (no data loaded), after
+    ``check_plugins``: plug-ins the user did not allow are never imported.
 
     Raises ``SuiteError`` with the key path (and line) of the first problem.
     """
+    check_plugins(suite, allow_plugins=allow_plugins)
     datasets = [inst for spec in suite.datasets for inst in _resolve_dataset(suite, spec)]
     _check_unique([("", d.label, d.spec_index) for d in datasets], suite, "datasets", "dataset")
     models = []
@@ -131,7 +149,7 @@ def _resolve_dataset(suite: Suite, spec) -> list:
     try:
         check_dataset_name(spec.name)
         seeded = accepts_seed(spec.name)
-    except LookupError as exc:
+    except (LookupError, TypeError) as exc:
         raise suite.error(str(exc), f"{key}.name") from None
     if "random_state" in spec.options or "random_state" in spec.sweep:
         raise suite.error("random_state is set by the runner from the suite's seeds; remove it", f"{key}.options")

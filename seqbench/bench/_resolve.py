@@ -17,14 +17,24 @@ import inspect
 import itertools
 import re
 
+from ._plugins import check_plugin_object, standard_library_problem
+
 __all__ = ["registry", "resolve_model", "check_params", "check_constructed", "coerce_params", "expand_grid", "import_object", "param_names"]
 
 
 def import_object(path: str, what: str):
-    """Import ``package.module:attr`` (``attr`` may be dotted). Raises ``LookupError``."""
+    """Import plug-in ``package.module:attr`` (``attr`` may be dotted).
+
+    Raises ``LookupError`` (no such module or attribute, a standard-library
+    module: refused before the import) or ``TypeError`` (not a class or
+    function of a package outside the standard library). Whether the user
+    allowed plug-ins is the caller's check (``_plugins``), made first."""
     module_name, _, attr = path.partition(":")
     if not module_name or not attr:
         raise LookupError(f"{what} path {path!r} must look like 'package.module:Name'")
+    problem = standard_library_problem(path, what)
+    if problem:
+        raise LookupError(problem)
     try:
         obj = importlib.import_module(module_name)
     except ImportError as exc:
@@ -36,6 +46,7 @@ def import_object(path: str, what: str):
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise LookupError(f"module {module_name!r} has no {what} {part!r}{hint}")
         obj = getattr(obj, part)
+    check_plugin_object(obj, path, what)
     return obj
 
 

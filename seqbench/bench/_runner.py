@@ -31,7 +31,7 @@ from ..results import FAILED_STATUSES, ResultsStore, StoreError
 from ._errors import BenchError
 from ._executors import make_executor
 from ._job import failure_result
-from ._plan import job_cost, make_plan, resolve_suite, with_runtime
+from ._plan import check_plugins, job_cost, make_plan, resolve_suite, with_runtime
 from ._progress import Progress
 from ._resources import available_cpus, environment, thread_budget
 from ._suite import load_suite
@@ -61,7 +61,14 @@ class RunSummary:
 
 
 def default_out_dir(suite_name: str) -> Path:
-    return Path("reports") / suite_name
+    """``reports/<suite_name>``; a name that would lead elsewhere (``..``,
+    a path) is refused, whatever the suite parser let through."""
+    root = Path("reports")
+    out = root / suite_name
+    if suite_name in ("", ".", "..") or out.parent != root or out.resolve().parent != root.resolve():
+        raise BenchError(f"the suite name {suite_name!r} is not a plain folder name under {root}/; "
+                         "rename the suite or choose an output folder")
+    return out
 
 
 def _check_writable(folder: Path) -> None:
@@ -92,6 +99,8 @@ class RunOptions:
     connect_timeout : seconds to wait for a Dask scheduler and its first worker
     stream : where warnings and progress go (default ``sys.stderr``)
     command : the command line recorded with the run (default ``sys.argv``)
+    allow_plugins : import any plug-in (``module:object``) the suite names,
+        not only those its ``plugins`` list allows (see ``_plugins``)
     """
 
     out: str | Path | None = None
@@ -106,6 +115,7 @@ class RunOptions:
     connect_timeout: float = 10.0
     stream: object = None
     command: str | None = None
+    allow_plugins: bool = False
 
     def check(self) -> None:
         """Raise ``BenchError`` for values no run can use."""
@@ -121,7 +131,7 @@ class RunOptions:
     def recorded(self) -> dict:
         """The options stored with the run."""
         return {"executor": self.executor, "jobs": self.jobs, "address": self.address,
-                "rerun_failed": self.rerun_failed, "force": self.force}
+                "rerun_failed": self.rerun_failed, "force": self.force, "allow_plugins": self.allow_plugins}
 
 
 def run_suite(suite, options: RunOptions | None = None, **fields) -> RunSummary:
@@ -135,6 +145,7 @@ def run_suite(suite, options: RunOptions | None = None, **fields) -> RunSummary:
     opts.check()
     started = time.monotonic()
     suite = load_suite(suite)
+    check_plugins(suite, allow_plugins=opts.allow_plugins)  # before workers preload the plug-ins' modules
     out_dir = Path(opts.out) if opts.out is not None else default_out_dir(suite.name)
     threads = opts.threads
     if threads is None and opts.executor != "dask":
@@ -147,7 +158,7 @@ def run_suite(suite, options: RunOptions | None = None, **fields) -> RunSummary:
     if early:
         ex.start()
     try:
-        resolved = resolve_suite(suite)
+        resolved = resolve_suite(suite, allow_plugins=opts.allow_plugins)
         _check_writable(out_dir)
         with ResultsStore.open_writer(out_dir / "results.sqlite") as store:
             if not early:

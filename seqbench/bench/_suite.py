@@ -9,6 +9,7 @@ the evaluation protocol per task::
     seeds = [0, 1, 2]          # repetitions (or a count: seeds = 3)
     timeout = 300              # seconds per job (optional; --timeout wins)
     families = ["hmm", "autoregressive", "neural", "baseline"]   # optional
+    plugins = ["mypackage"]    # modules whose models/loaders it may import (optional)
 
     [evaluation.forecast]      # per task; default is the dataset's own split
     protocol = "rolling_origin"
@@ -57,7 +58,7 @@ TASK_PROTOCOLS = {
     "language_model": ("split",),
 }
 _TOP_KEYS = ("suite", "evaluation", "datasets", "models")
-_SUITE_KEYS = ("name", "description", "seeds", "timeout", "families")
+_SUITE_KEYS = ("name", "description", "seeds", "timeout", "families", "plugins")
 _DATASET_KEYS = ("name", "label", "options", "sweep")
 _MODEL_KEYS = ("name", "label", "params", "grid", "datasets")
 _PROTOCOL_KEYS = ("protocol", "n_origins", "step")
@@ -101,6 +102,7 @@ class Suite:
     path: str | None = None
     text: str = ""
     sha256: str = ""
+    plugins: tuple = ()  # modules or module:object paths the user allows this suite to import
 
     def protocol(self, task: str) -> dict:
         """The evaluation protocol for ``task`` (the dataset's split by default)."""
@@ -130,7 +132,7 @@ def parse_suite(text: str, *, path=None, default_name: str = "suite") -> Suite:
     models = checker.array_of_tables(doc, "models")
     evaluation = checker.table(doc.get("evaluation", {}), "evaluation")
     return Suite(
-        name=checker.string(head.get("name", default_name), "suite.name"),
+        name=checker.suite_name(head.get("name", default_name), "suite.name"),
         description=checker.string(head.get("description", ""), "suite.description"),
         seeds=checker.seeds(head.get("seeds", [0]), "suite.seeds"),
         timeout=checker.timeout(head.get("timeout"), "suite.timeout"),
@@ -141,6 +143,7 @@ def parse_suite(text: str, *, path=None, default_name: str = "suite") -> Suite:
         path=None if path is None else str(path),
         text=text,
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        plugins=checker.plugins(head.get("plugins", []), "suite.plugins"),
     )
 
 
@@ -169,6 +172,20 @@ class _Checker:
         if not isinstance(value, str) or (key.endswith(".name") and not value.strip()):
             self.fail(f"must be a non-empty string, got {_kind(value)} {value!r}", key)
         return value
+
+    def suite_name(self, value, key: str) -> str:
+        """The name is the default output folder's (``reports/<name>``): one
+        plain path component, so that it cannot point outside ``reports/``."""
+        name = self.string(value, key)
+        if "/" in name or "\\" in name or "\x00" in name or name.strip() in (".", "..") or name.startswith("~"):
+            self.fail(f"must be a plain name (it names the output folder reports/<name>), without '/', '\\', "
+                      f"'~' or '..'; got {name!r}", key)
+        return name
+
+    def plugins(self, value, key: str) -> tuple:
+        if not isinstance(value, list) or not all(isinstance(v, str) and _PLUGIN.match(v) for v in value):
+            self.fail(f"must be a list of module names or 'package.module:Object' paths, got {value!r}", key)
+        return tuple(value)
 
     def array_of_tables(self, doc: dict, key: str) -> list:
         value = doc.get(key)
@@ -278,6 +295,9 @@ class _Checker:
             if len(values) > 20:
                 self.fail(f"has {len(values)} values; grids are meant to be small (at most 20 per axis)", f"{key}.{name}")
         return dict(table)
+
+
+_PLUGIN = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*(:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*)?$")
 
 
 def _is_int(value) -> bool:

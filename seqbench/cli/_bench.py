@@ -41,6 +41,9 @@ def add_run_command(subparsers) -> None:
     run.add_argument("--no-progress", action="store_true", help="no progress bar (failed jobs are still printed)")
     run.add_argument("--no-report", action="store_true",
                      help="only store the results; `seqbench report` writes the report later")
+    run.add_argument("--allow-plugins", action="store_true",
+                     help="import any plug-in (package.module:Object) the suite names; without it only those its "
+                          "[suite] plugins list names (a suite naming plug-ins runs their code)")
     run.set_defaults(handler=_run, usage_check=_check_run)
 
 
@@ -64,7 +67,7 @@ def _run(args) -> int:
     options = RunOptions(
         out=args.out, executor=args.executor, jobs=args.jobs, timeout=args.timeout, address=args.address,
         rerun_failed=args.rerun_failed, force=args.force, threads=args.threads, progress=not args.no_progress,
-        connect_timeout=args.connect_timeout,
+        connect_timeout=args.connect_timeout, allow_plugins=args.allow_plugins,
     )
     try:
         summary = run_suite(args.suite, options)
