@@ -200,8 +200,10 @@ def test_parameters_only_fit_used_to_check_fail_at_plan_time(model, says, key, l
 
 def test_too_many_rolling_origins_fail_at_plan_time(tmp_path):
     out = tmp_path / "out"
-    suite = ('[suite]\nname = "origins"\nplugins = ["bench_helpers"]\n[evaluation.forecast]\nprotocol = "rolling_origin"\nn_origins = 1000\n'
-             '[[datasets]]\nname = "bench_helpers:tiny_forecast"\n[[models]]\nname = "bench_helpers:LastValueForecaster"\n')
+    suite = ('[suite]\nname = "origins"\nplugins = ["bench_helpers"]\n'
+             '[evaluation.forecast]\nprotocol = "rolling_origin"\nn_origins = 1000\n'
+             '[[datasets]]\nname = "bench_helpers:tiny_forecast"\n'
+             '[[models]]\nname = "bench_helpers:LastValueForecaster"\n')
     (tmp_path / "origins.toml").write_text(suite)
     with pytest.raises(SuiteError) as info:
         run_suite(tmp_path / "origins.toml", out=out, executor="serial")

@@ -249,7 +249,6 @@ def test_cli_reports_bad_input_in_one_line(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text(textwrap.dedent("""
         [suite]
-        plugins = ["bench_helpers"]
         name = "bad"
         [[datasets]]
         name = "digits"

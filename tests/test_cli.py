@@ -52,7 +52,8 @@ def test_failures_exit_1_with_one_line_and_no_traceback(tmp_path, capsys):
 def test_library_errors_name_parameters_not_flags(tmp_path):
     with pytest.raises(BenchError, match=r"^jobs must be at least 1, got 0$"):
         run_suite("quick", jobs=0, out=tmp_path)
-    with pytest.raises(BenchError, match=r"^timeout must be a positive, finite number of seconds \(None for no limit\), got -1"):
+    with pytest.raises(BenchError, match=r"^timeout must be a positive, finite number of seconds \(None for no "
+                                         r"limit\), got -1"):
         run_suite("quick", timeout=-1, out=tmp_path)
 
 

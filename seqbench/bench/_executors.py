@@ -4,7 +4,10 @@ order, and ``close()``.
 
 - ``serial``: in this process, one job after another. A timeout is enforced
   with SIGALRM (POSIX, main thread) and stops Python code at the next
-  bytecode; a job that kills its process kills the run (use ``process``).
+  bytecode. A job that kills the process (a segfault) ends the run; the
+  runner notes each job's key in the store before it starts, so the next
+  run records that job ``failed`` and skips it (``--rerun-failed`` runs it
+  again; ``process`` isolates it). ``sys.exit`` in a job is a failed job.
 - ``process``: ``n`` worker processes on this machine, each limited to its
   share of the CPUs (``cpus // n`` threads for torch, BLAS and OpenMP). A
   job that exceeds its timeout or kills its worker is recorded and the

@@ -28,7 +28,9 @@ from ._evaluate import check_forecast_protocol
 from ._resolve import check_constructed, check_params, expand_grid, registry, resolve_model
 from ._suite import Suite
 
-__all__ = ["Job", "Plan", "ResolvedSuite", "check_plugins", "resolve_suite", "make_plan", "with_runtime", "job_cost", "MANY_JOBS"]
+__all__ = [
+    "Job", "Plan", "ResolvedSuite", "check_plugins", "resolve_suite", "make_plan", "with_runtime", "job_cost", "MANY_JOBS",
+]
 
 # above this many jobs a run starts with a warning: a grid of that size is
 # usually a mistake (one axis too many), and hours of CPU are at stake

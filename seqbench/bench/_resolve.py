@@ -19,7 +19,10 @@ import re
 
 from ._plugins import check_plugin_object, standard_library_problem
 
-__all__ = ["registry", "resolve_model", "check_params", "check_constructed", "coerce_params", "expand_grid", "import_object", "param_names"]
+__all__ = [
+    "registry", "resolve_model", "check_params", "check_constructed", "coerce_params", "expand_grid", "import_object",
+    "param_names",
+]
 
 
 def import_object(path: str, what: str):

@@ -126,7 +126,8 @@ class RunOptions:
             raise BenchError(f"timeout must be a positive, finite number of seconds (None for no limit), "
                              f"got {self.timeout}")
         if not 0 < self.connect_timeout < math.inf:
-            raise BenchError(f"connect_timeout must be a positive, finite number of seconds, got {self.connect_timeout}")
+            raise BenchError(f"connect_timeout must be a positive, finite number of seconds, "
+                             f"got {self.connect_timeout}")
 
     def recorded(self) -> dict:
         """The options stored with the run."""
