@@ -6,7 +6,15 @@ from __future__ import annotations
 import difflib
 
 from .autoregressive import ARClassifier, ARForecaster, NGramLanguageModel
-from .baseline import FeatureClassifier, FeatureRegressor, NaiveForecaster, WindowTagger
+from .baseline import (
+    ETSForecaster,
+    FeatureClassifier,
+    FeatureRegressor,
+    NaiveForecaster,
+    NearestNeighborClassifier,
+    ThetaForecaster,
+    WindowTagger,
+)
 from .hmm import HMMClassifier, HMMForecaster, HMMLanguageModel, HMMTagger
 from .neural import RNNClassifier, RNNForecaster, RNNLanguageModel, RNNRegressor, RNNTagger
 
@@ -17,10 +25,13 @@ __all__ = [
     "RNNRegressor",
     "FeatureClassifier",
     "FeatureRegressor",
+    "NearestNeighborClassifier",
     "ARForecaster",
     "HMMForecaster",
     "RNNForecaster",
     "NaiveForecaster",
+    "ETSForecaster",
+    "ThetaForecaster",
     "HMMTagger",
     "RNNTagger",
     "WindowTagger",
@@ -41,10 +52,13 @@ REGISTRY: dict[str, type] = {
         RNNRegressor,
         FeatureClassifier,
         FeatureRegressor,
+        NearestNeighborClassifier,
         ARForecaster,
         HMMForecaster,
         RNNForecaster,
         NaiveForecaster,
+        ETSForecaster,
+        ThetaForecaster,
         HMMTagger,
         RNNTagger,
         WindowTagger,

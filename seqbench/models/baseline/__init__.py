@@ -2,7 +2,17 @@
 
 from ._classifier import FeatureClassifier
 from ._forecaster import NaiveForecaster
+from ._neighbors import NearestNeighborClassifier
 from ._regressor import FeatureRegressor
+from ._smoothing import ETSForecaster, ThetaForecaster
 from ._tagger import WindowTagger
 
-__all__ = ["FeatureClassifier", "FeatureRegressor", "NaiveForecaster", "WindowTagger"]
+__all__ = [
+    "FeatureClassifier",
+    "FeatureRegressor",
+    "NearestNeighborClassifier",
+    "NaiveForecaster",
+    "ETSForecaster",
+    "ThetaForecaster",
+    "WindowTagger",
+]
