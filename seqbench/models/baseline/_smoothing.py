@@ -50,7 +50,7 @@ def _check_positive(y: np.ndarray, parameter: str, value: str, what: str) -> Non
     if y.size and y.min() <= 0:
         t, j = np.unravel_index(int(np.argmin(y)), y.shape)
         raise ValueError(
-            f"{parameter}={value!r} needs strictly positive values, but {what} has {y[t, j]!r} at step {t} "
+            f"{parameter}={value!r} needs strictly positive values, but {what} has {float(y[t, j])!r} at step {t} "
             f"(feature {j}); use an additive {parameter.split('_')[0]} or shift the data to be positive"
         )
 
