@@ -17,6 +17,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from seqbench.metrics import mase, rolling_origin
 from seqbench.models.autoregressive._forecaster import ARForecaster
 from seqbench.models.baseline._forecaster import NaiveForecaster
+from seqbench.models.baseline._smoothing import ETSForecaster, ThetaForecaster
 from seqbench.models.hmm._forecaster import HMMForecaster
 from seqbench.models.neural._forecaster import RNNForecaster
 
@@ -26,6 +27,8 @@ FAST = {
     HMMForecaster: dict(n_components=2, n_iter=50, n_restarts=1, random_state=0),
     RNNForecaster: dict(window=6, hidden_size=8, max_epochs=3, random_state=0),
     NaiveForecaster: dict(strategy="drift"),
+    ETSForecaster: dict(),
+    ThetaForecaster: dict(),
 }
 ALL = list(FAST)
 

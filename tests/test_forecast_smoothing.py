@@ -115,7 +115,7 @@ def test_multivariate_series_get_one_model_per_feature():
 
 def test_log_transform_fits_autoreg_on_logs_and_maps_back():
     y = np.exp(seasonal_series() / 10.0)
-    est = ARForecaster(order=2, transform="log", horizon=4).fit(y)
+    est = ARForecaster(order=2, power_transform="log", horizon=4).fit(y)
     reference = AutoReg(np.log(y), lags=2, trend="c").fit()
     np.testing.assert_allclose(est.predict(y)[0, :, 0], np.exp(reference.forecast(4)), rtol=1e-9)
     lower, upper = est.predict_interval(y)
@@ -125,7 +125,7 @@ def test_log_transform_fits_autoreg_on_logs_and_maps_back():
 
 def test_boxcox_lambda_is_scipys_maximum_likelihood_estimate():
     y = seasonal_series() ** 2
-    est = ARForecaster(order=1, transform="boxcox").fit(y)
+    est = ARForecaster(order=1, power_transform="boxcox").fit(y)
     np.testing.assert_allclose(est.boxcox_lambda_, [boxcox(y)[1]], rtol=1e-5)
     assert est.predict(y).min() > 0
 
@@ -134,10 +134,10 @@ def test_boxcox_lambda_is_scipys_maximum_likelihood_estimate():
 def test_transform_on_non_positive_data_names_parameter_and_value(transform):
     y = seasonal_series()
     y[7] = -2.5
-    with pytest.raises(ValueError, match=rf"transform='{transform}' needs strictly positive values.*-2.5 at step 7"):
-        ARForecaster(order=1, transform=transform).fit(y)
-    est = ARForecaster(order=1, transform=transform).fit(seasonal_series())
-    with pytest.raises(ValueError, match=rf"transform='{transform}'.*history 1 has 0.0 at step 3"):
+    with pytest.raises(ValueError, match=rf"power_transform='{transform}' needs strictly positive values.*-2.5 at step 7"):
+        ARForecaster(order=1, power_transform=transform).fit(y)
+    est = ARForecaster(order=1, power_transform=transform).fit(seasonal_series())
+    with pytest.raises(ValueError, match=rf"power_transform='{transform}'.*history 1 has 0.0 at step 3"):
         est.predict([seasonal_series()[:40], np.r_[1.0, 2.0, 3.0, 0.0, 5.0]])
 
 
@@ -181,7 +181,7 @@ def test_seasonal_lags_reach_the_noise_floor_of_a_seasonal_ar_process():
     [
         (dict(seasonal_lags=1), "seasonal_lags=1 needs period"),
         (dict(model="arima", order=(1, 0, 0), seasonal_lags=1, period=12), "seasonal_lags=1 adds AutoReg lags"),
-        (dict(transform="sqrt"), "transform"),
+        (dict(power_transform="sqrt"), "power_transform"),
     ],
 )
 def test_bad_seasonal_and_transform_parameters(params, match):

@@ -28,7 +28,7 @@ statsmodels' ``apply`` does, so such histories should start at the same
 phase as the training series (an expanding window from the series' start,
 as in :func:`seqbench.metrics.rolling_origin`, does).
 
-``transform="log"`` or ``"boxcox"`` fits the model to the log or Box-Cox
+``power_transform="log"`` or ``"boxcox"`` fits the model to the log or Box-Cox
 transform of the series (lambda estimated on the fitted training series) and
 maps forecasts and interval bounds back; see ``_transform.py``.
 """
@@ -74,11 +74,13 @@ class ARForecaster(ForecasterMixin, BaseEstimator):
         when ``order`` is a criterion). 0: none.
     period : int >= 2, optional
         Season length in steps for ``seasonal=True`` and ``seasonal_lags``.
-    transform : {None, "log", "boxcox"}
+    power_transform : {None, "log", "boxcox"}
         Fit on ``log(y)`` or the Box-Cox transform of ``y`` (lambda per
         feature by maximum likelihood on the fitted series) and map forecasts
         and interval bounds back: the point forecast is then the forecast
-        median. Needs strictly positive training series and histories.
+        median. Needs strictly positive training series and histories. (Not
+        named ``transform``: scikit-learn takes any estimator with a
+        ``transform`` attribute for a transformer.)
     seasonal_order : tuple (P, D, Q, s)
         SARIMAX seasonal part (``model="arima"`` only); ``(0, 0, 0, 0)`` for none.
     max_order : int >= 1, optional
@@ -93,7 +95,7 @@ class ARForecaster(ForecasterMixin, BaseEstimator):
     model_ : str, the statsmodels model used ("autoreg", "arima" or "var")
     lags_ : list of int, the AutoReg lags used (None for ARIMA and VAR)
     boxcox_lambda_ : ndarray (n_features_in_,), Box-Cox lambdas (None unless
-        ``transform="boxcox"``)
+        ``power_transform="boxcox"``)
     order_ : int or tuple, lags used (selected when ``order`` is a criterion);
         ``(p, d, q)`` for ARIMA
     fit_series_index_ : int, index of the training series that was fitted
@@ -111,7 +113,7 @@ class ARForecaster(ForecasterMixin, BaseEstimator):
         "trend": [StrOptions({"n", "c", "t", "ct"})],
         "seasonal": ["boolean"],
         "seasonal_lags": [Interval(numbers.Integral, 0, None, closed="left")],
-        "transform": [StrOptions(set(_transform.TRANSFORMS)), None],
+        "power_transform": [StrOptions(set(_transform.TRANSFORMS)), None],
         "period": [Interval(numbers.Integral, 2, None, closed="left"), None],
         "seasonal_order": [tuple, list],  # lists too: a TOML suite has no tuples
         "max_order": [Interval(numbers.Integral, 1, None, closed="left"), None],
@@ -128,7 +130,7 @@ class ARForecaster(ForecasterMixin, BaseEstimator):
         period=None,
         seasonal_order=(0, 0, 0, 0),
         max_order=None,
-        transform=None,
+        power_transform=None,
         horizon=1,
     ):
         self.order = order
@@ -139,7 +141,7 @@ class ARForecaster(ForecasterMixin, BaseEstimator):
         self.period = period
         self.seasonal_order = seasonal_order
         self.max_order = max_order
-        self.transform = transform
+        self.power_transform = power_transform
         self.horizon = horizon
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -191,11 +193,11 @@ class ARForecaster(ForecasterMixin, BaseEstimator):
 
     def _transform_training(self, series: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """The training series ``(T, d)`` on the model's scale, and the Box-Cox lambdas (or None)."""
-        if self.transform is None:
+        if self.power_transform is None:
             return series, None
-        _transform.check_positive(series, self.transform, "the training series")
-        lambdas = _transform.fit_lambdas(series) if self.transform == "boxcox" else None
-        return _transform.forward(series, self.transform, lambdas), lambdas
+        _transform.check_positive(series, self.power_transform, "the training series")
+        lambdas = _transform.fit_lambdas(series) if self.power_transform == "boxcox" else None
+        return _transform.forward(series, self.power_transform, lambdas), lambdas
 
     def _too_short(self, n_steps: int, need: int, what: str) -> ValueError:
         return ValueError(
@@ -291,22 +293,22 @@ class ARForecaster(ForecasterMixin, BaseEstimator):
     def _forecast(self, coll) -> np.ndarray:
         with threadpool_limits(limits=1):
             out = np.stack([self._one(s, None)[0] for s in self._model_scale(coll)])
-        return _transform.inverse(out, self.transform, self.boxcox_lambda_)
+        return _transform.inverse(out, self.power_transform, self.boxcox_lambda_)
 
     def _forecast_interval(self, coll, coverage: float):
         with threadpool_limits(limits=1):
             out = [self._one(s, 1.0 - coverage) for s in self._model_scale(coll)]
         lower, upper = np.stack([lo for _, lo, _ in out]), np.stack([hi for _, _, hi in out])
-        return (_transform.inverse(lower, self.transform, self.boxcox_lambda_),
-                _transform.inverse(upper, self.transform, self.boxcox_lambda_))
+        return (_transform.inverse(lower, self.power_transform, self.boxcox_lambda_),
+                _transform.inverse(upper, self.power_transform, self.boxcox_lambda_))
 
     def _model_scale(self, coll) -> list[np.ndarray]:
         """The histories ``(T_i, d)`` on the scale the model was fitted on."""
-        if self.transform is None:
+        if self.power_transform is None:
             return coll.sequences
         for i, s in enumerate(coll.sequences):
-            _transform.check_positive(s, self.transform, f"history {i}")
-        return [_transform.forward(s, self.transform, self.boxcox_lambda_) for s in coll.sequences]
+            _transform.check_positive(s, self.power_transform, f"history {i}")
+        return [_transform.forward(s, self.power_transform, self.boxcox_lambda_) for s in coll.sequences]
 
     def _one(self, history: np.ndarray, alpha: float | None):
         """Forecast ``(horizon, d)`` from one history; with ``alpha`` also the

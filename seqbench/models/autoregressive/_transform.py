@@ -38,8 +38,8 @@ def check_positive(series: np.ndarray, transform: str, what: str) -> None:
     if series.size and series.min() <= 0:
         t, j = np.unravel_index(int(np.argmin(series)), series.shape)
         raise ValueError(
-            f"transform={transform!r} needs strictly positive values, but {what} has {float(series[t, j])!r} at "
-            f"step {t} (feature {j}); use transform=None, or shift the data to be positive first"
+            f"power_transform={transform!r} needs strictly positive values, but {what} has {float(series[t, j])!r} at "
+            f"step {t} (feature {j}); use power_transform=None, or shift the data to be positive first"
         )
 
 

@@ -182,7 +182,8 @@ class NearestNeighborClassifier(SequenceInputMixin, ClassifierMixin, BaseEstimat
 
     def predict(self, X) -> np.ndarray:
         """Class of each sequence's nearest training sequence(s), ``(n,)``."""
-        return self.classes_[self.knn_.predict(self._test_distances(X))]
+        distances = self._test_distances(X)
+        return self.classes_[self.knn_.predict(distances)]
 
     def predict_proba(self, X) -> np.ndarray:
         """Share of the ``n_neighbors`` nearest training sequences in each class, ``(n, n_classes)``."""
