@@ -187,4 +187,5 @@ class NearestNeighborClassifier(SequenceInputMixin, ClassifierMixin, BaseEstimat
 
     def predict_proba(self, X) -> np.ndarray:
         """Share of the ``n_neighbors`` nearest training sequences in each class, ``(n, n_classes)``."""
-        return self.knn_.predict_proba(self._test_distances(X))
+        distances = self._test_distances(X)
+        return self.knn_.predict_proba(distances)
