@@ -289,6 +289,8 @@ class ThetaForecaster(ForecasterMixin, BaseEstimator):
         self.b0_ = np.array([float(r.params["b0"]) for r in results])
         self.alpha_ = np.array([float(r.params["alpha"]) for r in results])
         self.sigma2_ = sigma2
+        # ThetaModelResults keeps the fitted seasonal indices only in ``_seasonal`` (its own
+        # forecast_components reads them there); recomputing them would repeat its decomposition
         self.seasonal_ = [np.asarray(r._seasonal, dtype=np.float64) for r in results]
         self.method_ = [r.model.method for r in results]
         self.fit_series_index_ = index
