@@ -2,6 +2,7 @@
 
 from ._classifier import FeatureClassifier
 from ._forecaster import NaiveForecaster
+from ._mean import MeanRegressor
 from ._neighbors import NearestNeighborClassifier
 from ._regressor import FeatureRegressor
 from ._smoothing import ETSForecaster, ThetaForecaster
@@ -10,6 +11,7 @@ from ._tagger import WindowTagger
 __all__ = [
     "FeatureClassifier",
     "FeatureRegressor",
+    "MeanRegressor",
     "NearestNeighborClassifier",
     "NaiveForecaster",
     "ETSForecaster",

@@ -35,8 +35,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 from statsmodels.tsa.forecasting.theta import ThetaModel, ThetaModelResults
 from statsmodels.tsa.holtwinters import ExponentialSmoothing
-from threadpoolctl import threadpool_limits
 
+from ...data import one_thread
 from .._base import Capabilities
 from .._forecast_base import ForecasterMixin
 
@@ -127,7 +127,7 @@ class ETSForecaster(ForecasterMixin, BaseEstimator):
                 f"X: the training series has {len(series)} steps but {self._describe()} needs at least {need} "
                 f"({self._min_train_reason()}); pass a longer series"
             )
-        with threadpool_limits(limits=1):  # small optimisation problems: extra BLAS threads only contend
+        with one_thread():  # small optimisation problems: extra BLAS threads only contend
             results = [self._model(series[:, j]).fit(disp=False) for j in range(series.shape[1])]
         self.results_ = results
         self.params_ = [np.asarray(r.params, dtype=np.float64) for r in results]
@@ -183,7 +183,7 @@ class ETSForecaster(ForecasterMixin, BaseEstimator):
     def _forecast(self, coll) -> np.ndarray:
         h = self.horizon_
         out = np.empty((len(coll), h, self.n_features_in_))
-        with threadpool_limits(limits=1):
+        with one_thread():
             for i, y in enumerate(coll.sequences):
                 self._check_series(y, f"history {i}")
                 for j in range(y.shape[1]):
@@ -196,7 +196,7 @@ class ETSForecaster(ForecasterMixin, BaseEstimator):
         upper = np.empty_like(lower)
         # multiplicative models have no closed-form interval: statsmodels simulates, seeded here
         simulated = "mul" in (self.error, self.trend, self.seasonal)
-        with threadpool_limits(limits=1):
+        with one_thread():
             for i, y in enumerate(coll.sequences):
                 self._check_series(y, f"history {i}")
                 for j in range(y.shape[1]):
@@ -282,7 +282,7 @@ class ThetaForecaster(ForecasterMixin, BaseEstimator):
                 f"X: the training series has {len(series)} steps but ThetaForecaster needs at least {need} "
                 f"({reason}); pass a longer series"
             )
-        with threadpool_limits(limits=1):
+        with one_thread():
             results = [self._model(series[:, j]).fit(use_mle=False) for j in range(series.shape[1])]
             sigma2 = np.array([r.sigma2 for r in results])  # statsmodels computes it lazily from the data
         self.results_ = results
