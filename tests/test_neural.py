@@ -225,7 +225,8 @@ def test_history_records_every_epoch():
     assert clf.n_iter_ == clf.best_epoch_ == 6 and clf.device_ == "cpu"
     assert [h["epoch"] for h in clf.history_] == list(range(1, 7))
     for h in clf.history_:
-        assert set(h) == {"epoch", "train_loss", "val_loss", "grad_norm", "seconds"}
+        assert set(h) == {"epoch", "train_loss", "val_loss", "grad_norm", "seconds", "lr"}
+        assert h["lr"] == SMALL["lr"]  # no lr_schedule: constant
         assert h["val_loss"] is None and h["seconds"] > 0 and h["grad_norm"] > 0
     assert clf.history_[-1]["train_loss"] < clf.history_[0]["train_loss"]
     assert json.loads(json.dumps(clf.history_)) == clf.history_
@@ -239,7 +240,7 @@ def test_history_records_every_epoch():
         (dict(hidden_size=0), "hidden_size"),
         (dict(num_layers=0), "num_layers"),
         (dict(dropout=1.0), "dropout"),
-        (dict(pooling="max"), "pooling"),
+        (dict(pooling="median"), "pooling"),
         (dict(lr=0.0), "lr"),
         (dict(batch_size=0), "batch_size"),
         (dict(grad_clip=-1.0), "grad_clip"),

@@ -170,6 +170,7 @@ class RNNForecaster(NeuralEstimatorMixin, ForecasterMixin, BaseEstimator):
         **ForecasterMixin._parameter_constraints,
         **neural_constraints(
             "tbptt",
+            "lr_schedule",
             window=[Interval(Integral, 1, None, closed="left")],
             strategy=[StrOptions({"recursive", "direct"})],
             loss_steps=[StrOptions({"last", "all"})],
