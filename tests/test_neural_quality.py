@@ -292,3 +292,18 @@ def test_forecaster_all_steps_trains_on_the_shifted_windows_and_forecasts():
     assert -f.score(series[:-20], series[-20:]) < 1.0  # MASE: better than the naive forecast
     with pytest.raises(ValueError, match=r'loss_steps="all".*strategy=\'direct\''):
         RNNForecaster(strategy="direct", loss_steps="all").fit(series)
+
+
+# -- standardised real input ---------------------------------------------------------------------
+def test_standardize_makes_the_fit_blind_to_each_features_units():
+    X, y = marker_task(60, seed=11)
+    rescaled = [s * np.array([100.0, 0.01]) + np.array([5.0, -3.0]) for s in X]
+    a = RNNClassifier(max_epochs=3, **SMALL).fit(X, y)
+    b = RNNClassifier(max_epochs=3, **SMALL).fit(rescaled, y)
+    np.testing.assert_allclose(b.predict_proba(rescaled), a.predict_proba(X), atol=1e-5)
+    np.testing.assert_allclose(b.input_scale_, a.input_scale_ * [100.0, 0.01])
+    raw = RNNClassifier(max_epochs=3, standardize=False, **SMALL).fit(rescaled, y)
+    assert raw.input_mean_ is None
+    assert not np.allclose(raw.predict_proba(rescaled), a.predict_proba(X), atol=1e-3)
+    texts = RNNClassifier(max_epochs=1, **SMALL).fit(["a b", "b a"], [0, 1])
+    assert texts.input_mean_ is None and texts.input_scale_ is None  # nothing to scale in symbols
