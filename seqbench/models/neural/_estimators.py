@@ -234,6 +234,7 @@ class _RNNBase(NeuralEstimatorMixin, SequenceInputMixin, BaseEstimator):
         return self._standardized(super()._validate_predict_X(X))
 
     def _standardized(self, coll: SequenceCollection) -> SequenceCollection:
+        """``coll`` with the fitted standardisation applied (unchanged for symbols, text, or without it)."""
         if coll.kind != "real" or getattr(self, "input_mean_", None) is None:
             return coll
         scaled = [(s - self.input_mean_) / self.input_scale_ for s in coll.sequences]
