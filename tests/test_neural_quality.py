@@ -183,8 +183,8 @@ def test_every_engine_estimator_takes_lr_schedule_and_rejects_unknown_names():
     assert [h["lr"] for h in forecaster.history_] == pytest.approx([0.02, 0.002])
     with pytest.raises(ValueError, match="lr_schedule"):
         RNNClassifier(lr_schedule="linear").fit(X, [0, 1] * 5)
-    with pytest.raises(ValueError, match="lr_schedule"):
-        TrainingConfig(lr_schedule="linear")
+    with pytest.raises(ValueError, match="lr_schedule"):  # the engine alone, without the estimator's check
+        Trainer(PooledRNN(RNNConfig(n_inputs=1, n_outputs=2)), TrainingConfig(lr_schedule="linear"))
 
 
 def test_scheduler_steps_after_the_epoch_on_the_engine():

@@ -250,9 +250,12 @@ class _RNNBase(NeuralEstimatorMixin, SequenceInputMixin, BaseEstimator):
             embedding_dropout=self.dropout,
         )
 
-    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Train on sequences ``X`` (any form of the data contract) and targets ``y`` ``(n,)``."""
+        return self._fit(X, y, epochs=True)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def _fit(self, X, y, *, epochs: bool):
         if self.tokenizer is not None and self.min_count != 1:
             raise ValueError(
                 f"min_count={self.min_count} sets the default tokenizer's vocabulary, but a tokenizer was "
@@ -267,7 +270,7 @@ class _RNNBase(NeuralEstimatorMixin, SequenceInputMixin, BaseEstimator):
             train = subset_batches(X.sequences, targets, train_idx, device)
             return module, train, subset_batches(X.sequences, targets, val_idx, device)
 
-        self._train(setup)
+        self._train(setup, epochs=epochs)
         return self
 
     # -- predict ----------------------------------------------------------------------------
@@ -302,7 +305,7 @@ class _RNNBase(NeuralEstimatorMixin, SequenceInputMixin, BaseEstimator):
         return result
 
     # -- diagnostics: the module's own training inputs and targets ------------------------
-    def _gradient_flow_batches(self, X, y) -> SequenceBatches:
+    def training_batches(self, X, y) -> SequenceBatches:
         """``X`` and ``y`` as the module is trained on them (targets encoded
         as in ``fit``), on the module's device: the hook that
         ``seqbench.diagnostics.gradient_norms_through_time`` calls."""

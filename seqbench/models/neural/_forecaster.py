@@ -1,6 +1,6 @@
 """RNNForecaster: window-based recurrent forecasters on the shared engine.
 
-Two strategies (DESIGN.md, "forecast" row):
+Two strategies:
 
 - ``"recursive"``: a one-step model. The recurrent encoder reads a window of
   ``window`` steps; a linear head on its last state predicts the next step.
@@ -61,7 +61,7 @@ __all__ = ["RNNForecaster", "ForecastRNN"]
 
 
 class ForecastRNN(nn.Module):
-    """Window in, forecast out: ``forward(inputs, lengths=None, targets=None) -> (output, loss)``.
+    """Window in, forecast out: ``forward(inputs, lengths=None, targets=None, *, bptt=None) -> (output, loss)``.
 
     inputs : ``(B, window, d)`` float32, standardised
     output : ``(B, d)`` next step (``horizon=None``: recursive), or
@@ -85,8 +85,8 @@ class ForecastRNN(nn.Module):
             self.register_buffer("steps", torch.eye(horizon), persistent=False)  # decoder inputs (H, H)
         self.head = nn.Linear(config.hidden_size, config.n_outputs)
 
-    def forward(self, inputs, lengths=None, targets=None):
-        outputs, state = self.encoder(inputs, lengths)
+    def forward(self, inputs, lengths=None, targets=None, *, bptt=None):
+        outputs, state = self.encoder(inputs, lengths, bptt=bptt)
         if self.every_step:
             per_step = self.head(outputs)  # (B, window, d): the next step after every step
             output = per_step[:, -1]  # (B, d)
@@ -208,9 +208,12 @@ class RNNForecaster(NeuralEstimatorMixin, ForecasterMixin, BaseEstimator):
         self.lr_schedule = lr_schedule
 
     # ------------------------------------------------------------------ fit
-    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Train on every window of every series of ``X`` (collection, or one series); ``y`` is ignored."""
+        return self._fit(X, y, epochs=True)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def _fit(self, X, y=None, *, epochs: bool):
         if self.loss_steps == "all" and self.strategy != "recursive":
             raise ValueError(
                 f'loss_steps="all" (a loss at every step of the window) trains the one-step model of '
@@ -230,7 +233,7 @@ class RNNForecaster(NeuralEstimatorMixin, ForecasterMixin, BaseEstimator):
             val = SequenceBatches(inputs[is_val], targets[is_val], device=device) if self.early_stopping_ else None
             return module, train, val
 
-        self._train(setup)
+        self._train(setup, epochs=epochs)
         self.mean_, self.scale_, self.n_windows_ = mean, scale, len(inputs)
         self._set_fitted_input(coll)
         return self
@@ -319,7 +322,7 @@ class RNNForecaster(NeuralEstimatorMixin, ForecasterMixin, BaseEstimator):
         return torch.stack(steps, dim=1)
 
     # -------------------- diagnostics: the module's own training inputs and targets
-    def _gradient_flow_batches(self, X, y=None) -> SequenceBatches:
+    def training_batches(self, X, y=None) -> SequenceBatches:
         """Every window of every series of ``X`` (standardised with the fitted
         ``mean_`` / ``scale_``) and the step(s) after it, as ``fit`` builds
         them, on the module's device: the hook that
