@@ -1,4 +1,4 @@
-"""Language models (issue 4, parts 4-9): NGramLanguageModel, HMMLanguageModel,
+"""Language models: NGramLanguageModel, HMMLanguageModel,
 RNNLanguageModel.
 
 Text is sampled here from a known order-2 Markov chain over four letters,

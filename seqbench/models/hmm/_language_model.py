@@ -1,6 +1,5 @@
 """HMMLanguageModel: a categorical hidden Markov model over the vocabulary
-as a language model (DESIGN.md, HMM row: exact likelihood by the forward
-algorithm; sampling).
+as a language model: exact likelihood by the forward algorithm; sampling.
 
 The end of a sequence is one more emission symbol, id ``V``: every training
 sequence is followed by it, so EM learns in which states sequences end, and
@@ -54,8 +53,9 @@ class HMMLanguageModel(LanguageModelMixin, BaseEstimator):
     pseudo-count over the *whole* vocabulary (``<unk>`` and the end
     included), so no symbol has probability zero: with hmmlearn's default
     prior, a symbol never emitted in training makes ``score`` fail with an
-    underflow error (NOTES.md). The log-likelihood of a sequence is exact
-    (forward algorithm, hmmlearn's ``score``, over the sequence and its end).
+    underflow error (measured with hmmlearn 0.3.3). The log-likelihood of a
+    sequence is exact (forward algorithm, hmmlearn's ``score``, over the
+    sequence and its end).
 
     ``sample`` draws each symbol from the model's predictive distribution
     given the symbols so far (the forward filter: the state posterior after
