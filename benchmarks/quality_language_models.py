@@ -65,7 +65,8 @@ def ngram_rows(train: str, test: str) -> list[tuple[str, float | None, float]]:
     rows = [(f"{best}-gram KN (order chosen on the tail)", tail_bits[best],
              NGramLanguageModel(n=best).fit([train]).bits_per_symbol([test]))]
     for n in (5, 6):
-        rows.append((f"{n}-gram KN (fixed)", tail_bits[n], NGramLanguageModel(n=n).fit([train]).bits_per_symbol([test])))
+        test_bits = NGramLanguageModel(n=n).fit([train]).bits_per_symbol([test])
+        rows.append((f"{n}-gram KN (fixed)", tail_bits[n], test_bits))
     return rows
 
 
@@ -79,7 +80,8 @@ def tune(name: str, params: dict, train: str) -> dict:
     curve = " ".join(f"{_bits(h['val_loss']):.3f}" for h in lm.history_)
     best = min(h["val_loss"] for h in lm.history_)
     print(f"tune {name}: tail bits per epoch {curve}", flush=True)
-    print(f"tune {name}: best {_bits(best):.4f} at epoch {lm.best_epoch_}; cpu {cpu:.0f} s, wall {wall:.0f} s", flush=True)
+    print(f"tune {name}: best {_bits(best):.4f} at epoch {lm.best_epoch_}; cpu {cpu:.0f} s, wall {wall:.0f} s",
+          flush=True)
     return dict(name=name, tail_bits=_bits(best), epochs=lm.best_epoch_, cpu=cpu)
 
 
@@ -90,7 +92,8 @@ def refit(name: str, params: dict, epochs: int, train: str, test: str) -> dict:
     lm.fit([train])
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     bits = lm.bits_per_symbol([test])
-    print(f"refit {name} for {epochs} epochs: test {bits:.4f} bits/char; cpu {cpu:.0f} s, wall {wall:.0f} s", flush=True)
+    print(f"refit {name} for {epochs} epochs: test {bits:.4f} bits/char; cpu {cpu:.0f} s, wall {wall:.0f} s",
+          flush=True)
     sample = lm.sample(1, 200, prompt="HAMLET\n", temperature=0.8, stop_at_end=True, random_state=0)[0]
     print("sample (temperature 0.8):\n" + sample, flush=True)
     return dict(name=name, test_bits=bits, cpu=cpu, epochs=epochs)
