@@ -7,7 +7,7 @@ one tensor at a time cost as much as the LSTM's own forward pass on one CPU
 thread (``benchmarks/README.md``). With every parameter a view into one
 flat tensor and every gradient a view into another, each of those is one
 operator call on one tensor: ``zero_``, one norm, one ``mul_`` (or
-``clamp_``), one fused Adam step. The values are the same element by
+``clamp_``), one fused Adam step (the clipping coefficient is a CPU scalar). The values are the same element by
 element: Adam and value clipping act per element, and the norm is the same
 2-norm (summed in another order, so it can differ in the last bit; a
 clipped step's weights may then differ by about 1e-7).
@@ -22,6 +22,7 @@ parameter (with fused Adam and torch's foreach norm).
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn.utils import clip_grad_norm_, clip_grad_value_, get_total_norm
@@ -90,9 +91,13 @@ class FlatParameters(SeparateParameters):
         self.flat.grad.clamp_(-value, value)
 
     def clip_norm_(self, max_norm: float) -> torch.Tensor:
-        # clip_grad_norm_'s own arithmetic (coefficient max_norm / (norm + 1e-6), at most 1) on the one buffer
         norm = self.grad_norm()
-        self.flat.grad.mul_(torch.clamp(max_norm / (norm + 1e-6), max=1.0))
+        # clip_grad_norm_'s coefficient, max_norm / (norm + 1e-6) capped at 1, in the same float32
+        # arithmetic but on a CPU scalar: one tensor operation (the mul_, only when it clips) instead
+        # of four. torch evaluates ``number / tensor`` as ``tensor.reciprocal() * number``, hence the order.
+        coef = np.float32(1.0) / (np.float32(norm.item()) + np.float32(1e-6)) * np.float32(max_norm)
+        if coef < 1:
+            self.flat.grad.mul_(float(coef))
         return norm
 
     def release(self) -> None:
