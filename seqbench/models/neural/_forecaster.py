@@ -56,12 +56,17 @@ class ForecastRNN(nn.Module):
     output : ``(B, d)`` next step (``horizon=None``: recursive), or
         ``(B, horizon, d)`` (direct encoder-decoder)
     loss : mean squared error against ``targets`` of the output's shape, or None
+    every_step : recursive only: ``targets`` are ``(B, window, d)``, the step
+        after each step of the window, and the loss is the mean squared error
+        of the one-step forecast after every step (teacher forcing); the
+        output is still the forecast after the last step
     """
 
-    def __init__(self, config: RNNConfig, horizon: int | None = None):
+    def __init__(self, config: RNNConfig, horizon: int | None = None, *, every_step: bool = False):
         super().__init__()
         self.config = config
         self.horizon = horizon
+        self.every_step = every_step and horizon is None
         self.encoder = RecurrentEncoder(config)
         if horizon is not None:
             self.decoder = recurrent_layer(config, horizon)  # same cell, sizes and initialisation
@@ -70,6 +75,9 @@ class ForecastRNN(nn.Module):
 
     def forward(self, inputs, lengths=None, targets=None):
         outputs, state = self.encoder(inputs, lengths)
+        if self.every_step and targets is not None:
+            per_step = self.head(outputs)  # (B, window, d): the forecast after every step
+            return per_step[:, -1], F.mse_loss(per_step, targets)
         if self.horizon is None:
             h = state[0] if isinstance(state, tuple) else state  # (L, B, hidden); LSTM: (h, c)
             output = self.head(h[-1])  # last layer's final state -> (B, d)
@@ -95,6 +103,12 @@ class RNNForecaster(NeuralEstimatorMixin, ForecasterMixin, BaseEstimator):
         Steps of history the network reads; predict needs histories at least this long.
     strategy : {"recursive", "direct"}, default="recursive"
         See the module docstring.
+    loss_steps : {"last", "all"}, default="last"
+        Recursive strategy: "last" trains on the forecast after the last step
+        of each window; "all" on the one-step forecast after every step of
+        the window (teacher forcing, as Darts' ``RNNModel`` trains): ``window``
+        targets per window instead of one, at almost no extra cost. The
+        direct strategy needs "last".
     nonlinearity : {"tanh", "relu"}, default="tanh"
         Activation of the plain RNN (ignored by LSTM and GRU).
     hidden_size : int, default=32
@@ -141,6 +155,7 @@ class RNNForecaster(NeuralEstimatorMixin, ForecasterMixin, BaseEstimator):
             "tbptt",
             window=[Interval(Integral, 1, None, closed="left")],
             strategy=[StrOptions({"recursive", "direct"})],
+            loss_steps=[StrOptions({"last", "all"})],
         ),
     }
 
@@ -148,7 +163,7 @@ class RNNForecaster(NeuralEstimatorMixin, ForecasterMixin, BaseEstimator):
                  num_layers=1, dropout=0.0, lr=0.003, batch_size=32, max_epochs=50, grad_clip=1.0,
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=5, random_state=None,
                  device="auto", num_threads=1, horizon=1, grad_clip_value=None, tbptt=None, init="default",
-                 forget_bias=None):
+                 forget_bias=None, loss_steps="last"):
         self.cell = cell
         self.window = window
         self.strategy = strategy
@@ -171,11 +186,15 @@ class RNNForecaster(NeuralEstimatorMixin, ForecasterMixin, BaseEstimator):
         self.tbptt = tbptt
         self.init = init
         self.forget_bias = forget_bias
+        self.loss_steps = loss_steps
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Train on every window of every series of ``X`` (collection, or one series); ``y`` is ignored."""
+        if self.loss_steps == "all" and self.strategy == "direct":
+            raise ValueError("loss_steps='all' trains one-step forecasts after every window step, which only the "
+                             "recursive strategy makes; use strategy='recursive' or loss_steps='last'")
         coll = self._validate_fit_series(X)
         X_all = np.concatenate(coll.sequences)
         mean, scale = X_all.mean(axis=0), X_all.std(axis=0)
@@ -183,7 +202,8 @@ class RNNForecaster(NeuralEstimatorMixin, ForecasterMixin, BaseEstimator):
         inputs, targets, is_val = self._windows(_standardised(coll.sequences, mean, scale))
 
         def setup(device, rng):
-            module = ForecastRNN(self._module_config(coll.n_features), self._decoder_horizon())
+            module = ForecastRNN(self._module_config(coll.n_features), self._decoder_horizon(),
+                                 every_step=self.loss_steps == "all")
             train = SequenceBatches(inputs[~is_val], targets[~is_val], device=device)
             val = SequenceBatches(inputs[is_val], targets[is_val], device=device) if self.early_stopping else None
             return module, train, val
@@ -203,8 +223,9 @@ class RNNForecaster(NeuralEstimatorMixin, ForecasterMixin, BaseEstimator):
         """Training pairs from standardised series.
 
         Returns inputs float32 ``(N, window, d)``, targets float32 ``(N, d)``
-        (recursive) or ``(N, horizon, d)`` (direct), and a boolean ``(N,)``
-        marking the validation windows (the last ones of each series).
+        (recursive), ``(N, window, d)`` (recursive, ``loss_steps="all"``: the
+        step after each window step) or ``(N, horizon, d)`` (direct), and a
+        boolean ``(N,)`` marking the validation windows (the last ones of each series).
         """
         ahead = self.horizon if self.strategy == "direct" else 1
         span = self.window + ahead
@@ -214,7 +235,8 @@ class RNNForecaster(NeuralEstimatorMixin, ForecasterMixin, BaseEstimator):
                 continue
             block = sliding_window_view(s, span, axis=0).transpose(0, 2, 1)  # (n_i, span, d)
             inputs.append(block[:, : self.window])
-            targets.append(block[:, self.window :] if self.strategy == "direct" else block[:, -1])
+            targets.append(block[:, self.window :] if self.strategy == "direct"
+                           else block[:, 1:] if self.loss_steps == "all" else block[:, -1])
             is_val.append(np.arange(len(block)) >= len(block) - math.ceil(self.validation_fraction * len(block)))
         if not inputs:
             longest = max(len(s) for s in series)
