@@ -124,7 +124,6 @@ def test_bad_input():
 
 
 def test_module_forward_contract():
-
     module = ForecastRNN(RNNConfig(n_inputs=2, n_outputs=2, cell="gru", hidden_size=8, loss="mse"), horizon=3)
     x, target = torch.zeros(4, 7, 2), torch.ones(4, 3, 2)
     out, loss = module(x, None, target)
