@@ -22,6 +22,15 @@ many-to-one model and per step for a tagger or a language model, whatever
 the batch sizes. A batch of weight 0 (a language-model chunk whose targets
 are all sequence ends) is run forward without gradients and trains nothing.
 
+A step is kept to its arithmetic: on CPU the module's parameters and
+gradients are views into one flat tensor each (``_flat_parameters.py``), so
+zeroing, the gradient norm, clipping and the (fused) Adam update are one
+operator call each; batches are slices of one tensor gathered per epoch
+(``_batches.py``); losses and norms stay tensors until the epoch ends;
+validation batches are built once per fit and evaluated under
+``torch.inference_mode``. ``benchmarks/profile_step.py`` shows the
+microseconds per part.
+
 Training controls from the theory of recurrent networks (all off by
 default): clipping the total gradient norm (``grad_clip``) and each
 gradient element (``grad_clip_value``); truncated back-propagation through
