@@ -123,6 +123,16 @@ class _Arranged:
         return out
 
 
+class _Sliced:
+    """Per-sequence targets ``(n, ...)`` already in an epoch's order: ``rows(a, b)`` is a view."""
+
+    def __init__(self, tensor: torch.Tensor):
+        self.tensor = tensor
+
+    def rows(self, a: int, b: int) -> torch.Tensor:
+        return self.tensor[a:b]
+
+
 def _stack(sequences, members: np.ndarray, np_dtype) -> np.ndarray:
     """Sequences ``members`` (all of one length) as one array ``(n, L, ...)``;
     an ndarray collection (a forecaster's windows) is indexed at once, not row by row."""
@@ -201,21 +211,26 @@ class SequenceBatches:
         :func:`seqbench.data.length_buckets`)."""
         order, bounds, batch_order = bucket_plan(self.lengths, batch_size, shuffle=True, random_state=random_state)
         sorted_lengths = self.lengths[order]
-        inputs = self.inputs.arrange(order, sorted_lengths)
-        if self.per_step:
-            targets = self.targets.arrange(order, sorted_lengths)
-        elif self.targets is not None:
-            targets = self.targets.index_select(0, torch.from_numpy(order).to(self.device, non_blocking=True))
+        inputs, targets = self.inputs.arrange(order, sorted_lengths), self._arranged_targets(order, sorted_lengths)
         for k in batch_order.tolist():
             a, b = int(bounds[k]), int(bounds[k + 1])
-            packed = sorted_lengths[a] != sorted_lengths[b - 1]
+            lengths = sorted_lengths[a:b]
+            packed = lengths[0] != lengths[-1]
             yield Batch(
                 inputs.rows(a, b),
-                torch.from_numpy(sorted_lengths[a:b]) if packed else None,
-                None if self.targets is None else targets.rows(a, b) if self.per_step else targets[a:b],
+                torch.from_numpy(lengths) if packed else None,
+                None if targets is None else targets.rows(a, b),
                 order[a:b],
-                int(sorted_lengths[a:b].sum()) if self.per_step else b - a,
+                int(lengths.sum()) if self.per_step else b - a,
             )
+
+    def _arranged_targets(self, order: np.ndarray, sorted_lengths: np.ndarray):
+        """The targets in ``order``, sliced by ``rows(a, b)`` like the inputs (None without targets)."""
+        if self.targets is None:
+            return None
+        if self.per_step:
+            return self.targets.arrange(order, sorted_lengths)
+        return _Sliced(self.targets.index_select(0, torch.from_numpy(order).to(self.device, non_blocking=True)))
 
     def in_order(self, batch_size: int) -> Iterator[Batch]:
         """Batches in a fixed order that depends on the sequences, not on their
