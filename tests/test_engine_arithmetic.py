@@ -27,7 +27,7 @@ from seqbench.data import length_buckets, pad_sequences
 from seqbench.models import RNNClassifier, RNNForecaster
 from seqbench.models.neural._batches import SequenceBatches
 from seqbench.models.neural._engine import Trainer, TrainingConfig, torch_session
-from seqbench.models.neural._flat_parameters import FlatParameters
+from seqbench.models.neural._flat_parameters import FlatParameters, SeparateParameters
 from seqbench.models.neural._forecaster import ForecastRNN
 from seqbench.models.neural._modules import PooledRNN, RNNConfig
 
@@ -124,6 +124,29 @@ def test_flat_gradients_and_sliced_batches_change_no_bit_of_the_old_arithmetic(c
     module = new_module(cell)
     reference = plain_epoch(copy.deepcopy(module), X, y, grad_clip=None, optimizer=per_tensor_adam)
     trained = engine_epoch(module, X, y, grad_clip=None, trainer=PerTensorAdamTrainer)
+    for (name, got), want in zip(trained.named_parameters(), reference.parameters()):
+        assert torch.equal(got, want), name
+
+
+class SeparateParametersTrainer(Trainer):
+    """The engine as it runs off CPU (one tensor per parameter), forced on CPU."""
+
+    def __init__(self, module, config, **kwargs):
+        super().__init__(module, config, **kwargs)
+        self.trainable.release()
+        self.trainable = SeparateParameters(self.params)
+        self.optimizer = fused_adam(self.params)
+
+
+@pytest.mark.parametrize("cell,ragged,grad_clip", [("gru", True, 0.05), ("lstm", False, None)])
+def test_the_separate_parameter_path_equals_a_plain_loop_with_clip_grad_norm(cell, ragged, grad_clip):
+    """Off CPU (CUDA) the engine keeps one tensor per parameter and torch's own
+    clip_grad_norm_; no GPU here, so the same code is checked on CPU."""
+    X, y = problem(ragged)
+    module = new_module(cell)
+    reference = plain_epoch(copy.deepcopy(module), X, y, grad_clip=grad_clip, optimizer=fused_adam,
+                            clip=lambda params, c: clip_grad_norm_(params, c))
+    trained = engine_epoch(module, X, y, grad_clip=grad_clip, trainer=SeparateParametersTrainer)
     for (name, got), want in zip(trained.named_parameters(), reference.parameters()):
         assert torch.equal(got, want), name
 
