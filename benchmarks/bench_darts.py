@@ -154,7 +154,10 @@ def main():
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--cells", default=",".join(CELLS))
     parser.add_argument("--loss-steps", default="all", choices=("all", "last"), help="seqbench's loss_steps")
+    parser.add_argument("--quick", action="store_true", help="1 seed, 10 epochs (a smoke run, not the figures)")
     args = parser.parse_args()
+    if args.quick:
+        args.seeds, args.epochs = 1, 10
     if not DARTS_PYTHON.exists():
         print(f"SKIPPED: no Darts environment at {DARTS_PYTHON} (set DARTS_PYTHON, or create it with: python3 -m venv "
               "/work/venvs/darts && /work/venvs/darts/bin/pip install torch==2.13.0 'darts[torch]==0.48.1')")

@@ -49,7 +49,10 @@ def main():
     parser.add_argument("--cell", default="lstm")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-before", action="store_true", help="skip the uncapped run (minutes at L = 100,000)")
+    parser.add_argument("--quick", action="store_true", help="L = 2,000, one fit each")
     args = parser.parse_args()
+    if args.quick:
+        args.lengths, args.repeats = "2000", 1
     torch.set_num_threads(1)
     fit([60, 50], args.cell)  # warm-up
     print(f"{args.cell}, hidden 4, one epoch; median process CPU seconds of {args.repeats} fit(s)")
