@@ -54,9 +54,10 @@ def trainer(cell: str, mode: str, batch_size: int) -> Trainer:
     module = ForecastRNN(RNNConfig(n_inputs=1, n_outputs=1, cell=cell, hidden_size=32, loss="mse"))
     t = Trainer(module, TrainingConfig(lr=1e-3, batch_size=batch_size, grad_clip=1.0), random_state=0)
     if mode == "before":
-        t.trainable.release()
         t.trainable = SeparateParameters(t.params)
         t.optimizer = torch.optim.Adam(t.params, lr=1e-3, foreach=False)  # CPU default: one tensor at a time
+    else:
+        t.trainable.bind()  # what Trainer.fit does first
     return t
 
 

@@ -133,7 +133,6 @@ class SeparateParametersTrainer(Trainer):
 
     def __init__(self, module, config, **kwargs):
         super().__init__(module, config, **kwargs)
-        self.trainable.release()
         self.trainable = SeparateParameters(self.params)
         self.optimizer = fused_adam(self.params)
 
@@ -196,6 +195,10 @@ def test_estimators_own_their_parameters_after_fit():
 def test_flat_parameters_are_views_until_released():
     module, untouched = new_module("lstm"), new_module("lstm")
     flat = FlatParameters(list(module.parameters()))
+    with torch.no_grad():
+        flat.flat.add_(1.0)  # not bound yet: the module keeps its weights
+    assert torch.equal(module.head.bias, untouched.head.bias)
+    flat.bind()
     with torch.no_grad():
         flat.flat.add_(1.0)  # what an optimizer step on the flat tensor does
     assert torch.equal(module.encoder.rnn.weight_hh_l0, untouched.encoder.rnn.weight_hh_l0 + 1.0)

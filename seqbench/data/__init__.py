@@ -7,6 +7,7 @@ from ._contract import (
     check_regression_targets,
     check_sequences,
 )
+from ._helpers import limit_threads, one_thread, plain_value
 from ._tokenizer import UNK, Tokenizer
 
 __all__ = [
@@ -21,4 +22,7 @@ __all__ = [
     "MAX_LENGTH_RATIO",
     "Tokenizer",
     "UNK",
+    "plain_value",
+    "limit_threads",
+    "one_thread",
 ]

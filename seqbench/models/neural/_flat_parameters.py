@@ -56,27 +56,36 @@ class SeparateParameters:
         """Scale the gradients so their total norm is at most ``max_norm``; return the norm before."""
         return clip_grad_norm_(self.params, max_norm)
 
+    def bind(self) -> None:
+        """Nothing to bind: the optimizer updates the parameters themselves."""
+
     def release(self) -> None:
         """Nothing to undo."""
 
 
 class FlatParameters(SeparateParameters):
-    """Every parameter a view into one flat ``nn.Parameter``, every gradient
-    a view into its ``grad`` (see the module docstring); call
-    :meth:`release` when training ends, so each parameter owns its storage
-    again (pickles stay small, later code sees ordinary tensors)."""
+    """One flat ``nn.Parameter`` (what the optimizer updates) and its
+    ``grad``. Between :meth:`bind` and :meth:`release` every module
+    parameter is a view into the flat tensor and every gradient a view into
+    its ``grad`` (see the module docstring); afterwards each parameter owns
+    its storage again (pickles stay small, later code sees ordinary tensors)."""
 
     def __init__(self, params: list[nn.Parameter]):
         super().__init__(params)
         with torch.no_grad():
             self.flat = nn.Parameter(torch.cat([p.detach().reshape(-1) for p in params]))
         self.flat.grad = torch.zeros_like(self.flat)
+
+    def bind(self) -> None:
+        """Copy the parameters' current values into the flat tensor and make them views into it."""
         offset = 0
-        for p in params:
-            n = p.numel()
-            p.data = self.flat.data[offset : offset + n].view_as(p)
-            p.grad = self.flat.grad[offset : offset + n].view_as(p)  # backward adds into it in place
-            offset += n
+        with torch.no_grad():
+            for p in self.params:
+                n = p.numel()
+                self.flat[offset : offset + n].copy_(p.reshape(-1))
+                p.data = self.flat.data[offset : offset + n].view_as(p)
+                p.grad = self.flat.grad[offset : offset + n].view_as(p)  # backward adds into it in place
+                offset += n
 
     def optimizer_params(self) -> list[nn.Parameter]:
         return [self.flat]
@@ -101,6 +110,8 @@ class FlatParameters(SeparateParameters):
         return norm
 
     def release(self) -> None:
+        if self.params[0].data.data_ptr() != self.flat.data_ptr():
+            return  # not bound
         with torch.no_grad():
             for p in self.params:
                 p.data = p.data.clone()
