@@ -180,14 +180,18 @@ def test_updates_match_the_engine_before_the_change_within_float32_rounding(case
 
 
 def test_estimators_own_their_parameters_after_fit():
-    """The flat buffer is released: every parameter has storage of its own
-    (a pickle holds each weight once), and fitting twice gives the same model."""
+    """The flat buffer is released (and never bound by ``initialize``): every
+    parameter has storage of its own (a pickle holds each weight once), and
+    fitting twice gives the same model."""
     X, y = problem(True)
     fits = [RNNClassifier("gru", hidden_size=8, max_epochs=2, batch_size=BATCH, device="cpu", random_state=3).fit(X, y)
             for _ in range(2)]
+    initialized = RNNClassifier("gru", hidden_size=8, device="cpu", random_state=3).initialize(X, y)  # no epoch
+    for model in (fits[0], initialized):
+        params = list(model.module_.parameters())
+        assert len({p.untyped_storage().data_ptr() for p in params}) == len(params)
+        assert all(p.untyped_storage().nbytes() == p.numel() * p.element_size() for p in params)
     params = list(fits[0].module_.parameters())
-    assert len({p.untyped_storage().data_ptr() for p in params}) == len(params)
-    assert all(p.untyped_storage().nbytes() == p.numel() * p.element_size() for p in params)
     for a, b in zip(params, fits[1].module_.parameters()):
         assert torch.equal(a, b)
 
