@@ -290,7 +290,6 @@ class Trainer:
                     lr=lr,
                 )
             )
-            self.end_epoch(result.history[-1])
             if not math.isfinite(train_loss):
                 raise FloatingPointError(
                     f"training diverged at epoch {epoch}: the training loss is {train_loss}; "
@@ -304,11 +303,6 @@ class Trainer:
         if stopper is not None:
             stopper.restore(self.module)
             result.best_epoch = stopper.best_epoch
-
-    def end_epoch(self, record: dict) -> None:
-        """Called after every epoch with its history record (``epoch``,
-        ``train_loss``, ``val_loss``, ...); a subclass may step a schedule
-        here and add entries to the record. Does nothing here."""
 
     def run_epoch(self, train: SequenceBatches) -> tuple[float, float]:
         """One pass over ``train`` in shuffled length buckets.
