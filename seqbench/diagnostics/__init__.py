@@ -15,6 +15,10 @@ untrained recurrent estimator, and pictures of it (issue 8).
   :func:`recurrent_dynamics_section`, the report section that draws it;
 - :class:`UnrolledRecurrent`: a fused recurrent layer run step by step on
   its own weights (what makes the per-step gradients visible);
+- :func:`gate_activations`: LSTM gates ``i f g o`` and states ``c h``, GRU
+  gates ``r z n`` and state ``h``, per sequence and layer (:class:`GateTrace`),
+  recomputed from the fused layer's weights; :func:`plot_gates` draws them
+  as heat maps over time under the input;
 - :class:`MeanRegressor`: the trivial baseline of the adding problem.
 
 Names are imported on first use (PEP 562), so the report can import its
@@ -33,6 +37,10 @@ _EXPORTS = {
     "dataset_gradient_flow": "._artefact",
     "recurrent_dynamics_section": "._report_section",
     "UnrolledRecurrent": "._unroll",
+    "gate_activations": "._gates",
+    "GateTrace": "._gates",
+    "GATE_NAMES": "._gates",
+    "plot_gates": "._plot_gates",
     "MeanRegressor": "._baselines",
 }
 

@@ -28,6 +28,7 @@ from sklearn.base import clone
 
 from ..models.neural._batches import SequenceBatches
 from ..models.neural._engine import initialise_only
+from ..models.neural._estimator_base import NeuralEstimatorMixin
 from ..models.neural._modules import RecurrentEncoder
 
 __all__ = ["flow_batches", "initial_estimator", "is_fitted", "recurrent_encoder", "supports"]
@@ -56,7 +57,7 @@ def is_fitted(estimator) -> bool:
 def initial_estimator(estimator, X, y):
     """A clone of ``estimator`` "fitted" on ``(X, y)`` with zero epochs: its
     module holds the initial weights ``fit`` would draw from ``random_state``."""
-    if not supports(estimator):
+    if not (supports(estimator) or isinstance(estimator, NeuralEstimatorMixin)):
         flow_batches(estimator, X, y)  # raises the TypeError that says what is missing
     fresh = clone(estimator)
     task = getattr(getattr(fresh, "capabilities", None), "task", None)
