@@ -19,6 +19,9 @@ untrained recurrent estimator, and pictures of it (issue 8).
   gates ``r z n`` and state ``h``, per sequence and layer (:class:`GateTrace`),
   recomputed from the fused layer's weights; :func:`plot_gates` draws them
   as heat maps over time under the input;
+- :func:`saturate_gru_gates` and :func:`gru_as_tanh_rnn`: a GRU whose
+  gates are saturated (reset open, update passing the candidate) is the tanh
+  RNN built from its candidate weights;
 - :class:`MeanRegressor`: the trivial baseline of the adding problem.
 
 Names are imported on first use (PEP 562), so the report can import its
@@ -41,6 +44,8 @@ _EXPORTS = {
     "GateTrace": "._gates",
     "GATE_NAMES": "._gates",
     "plot_gates": "._plot_gates",
+    "saturate_gru_gates": "._reduction",
+    "gru_as_tanh_rnn": "._reduction",
     "MeanRegressor": "._baselines",
 }
 
