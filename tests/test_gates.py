@@ -24,16 +24,13 @@ from seqbench.diagnostics import (
     GateTrace,
     gate_activations,
     gru_as_tanh_rnn,
-    plot_gates,
     saturate_gru_gates,
 )
 from seqbench.models import FeatureClassifier, RNNClassifier, RNNRegressor
 from seqbench.models.autoregressive import NGramLanguageModel
 from seqbench.models.hmm import HMMClassifier
-from seqbench.models.neural._engine import torch_session
-from seqbench.models.neural._forecaster import RNNForecaster
-from seqbench.models.neural._language_model import RNNLanguageModel
-from seqbench.models.neural._tagger import RNNTagger
+from seqbench.models.neural import RNNForecaster, RNNLanguageModel, RNNTagger, torch_session
+from seqbench.report import plot_gates
 
 CPU = dict(device="cpu", random_state=0)
 

@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..models.neural._forecaster import RNNForecaster
-from ..models.neural._language_model import RNNLanguageModel
+from ..models.neural import RNNForecaster, RNNLanguageModel
 
 __all__ = ["network_inputs", "BOS_TOKEN"]
 

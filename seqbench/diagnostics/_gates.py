@@ -34,51 +34,22 @@ against the fused layer's output; a mismatch is a RuntimeError.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from torch import nn
 
-from ..models.neural._engine import torch_session
-from ..models.neural._estimator_base import NeuralEstimatorMixin
+from ..models.neural import torch_session
 from ._adapters import initial_estimator, is_fitted, recurrent_encoder
 from ._cell_inputs import network_inputs
 from ._gradients import _check_unrolled
+from ._trace import GATE_NAMES, GateTrace
 from ._unroll import UnrolledRecurrent
 
 __all__ = ["GateTrace", "gate_activations", "GATE_NAMES"]
 
-GATE_NAMES = {"lstm": ("i", "f", "g", "o", "c", "h"), "gru": ("r", "z", "n", "h")}
 _MODES = {"LSTM": "lstm", "GRU": "gru"}
 _NEEDS_Y = ("classify", "regress", "tag")
-
-
-@dataclass(frozen=True)
-class GateTrace:
-    """One sequence's gates and states in every requested layer.
-
-    index : position of the sequence in ``X``
-    cell : "lstm" or "gru"
-    inputs : what the network reads, step by step: ``(T, d)`` float64 values
-        (a forecaster's standardised window) or ``(T,)`` int64 symbol ids
-        (a language model's start symbol first)
-    tokens : the symbol of each step for text input, else None
-    layers : ``{layer: {name: (T, D*H) float64}}``, names from
-        :data:`GATE_NAMES` (LSTM ``i f g o c h``, GRU ``r z n h``); with a
-        bidirectional layer the forward direction's ``H`` units come first,
-        then the backward direction's, at the same input position ``t``
-    """
-
-    index: int
-    cell: str
-    inputs: np.ndarray
-    tokens: tuple | None
-    layers: dict = field(default_factory=dict)
-
-    @property
-    def length(self) -> int:
-        return len(self.inputs)
 
 
 def gate_activations(estimator, X, y=None, *, index=None, layer=None, dtype=torch.float64) -> list[GateTrace]:
@@ -137,7 +108,7 @@ def _gated_cell(estimator) -> str:
     """``"lstm"`` or ``"gru"``; a TypeError naming the cells with gates otherwise."""
     where = ("gates exist in LSTM and GRU cells only: RNNClassifier, RNNRegressor, RNNTagger, RNNForecaster "
              "and RNNLanguageModel with cell='lstm' or cell='gru'")
-    if not isinstance(estimator, NeuralEstimatorMixin):
+    if getattr(getattr(estimator, "capabilities", None), "family", None) != "neural" or not hasattr(estimator, "cell"):
         raise TypeError(f"{type(estimator).__name__} is not a recurrent network and has no gates; {where}")
     if estimator.cell not in GATE_NAMES:
         raise TypeError(f"{type(estimator).__name__} has cell={estimator.cell!r}, a plain RNN cell without gates; "

@@ -57,6 +57,11 @@ def mechanisms_data(ctx) -> dict | None:
     return {"T": T, "models": dict(by_length[T])}
 
 
+def _escaped(label) -> str:
+    """A model label as matplotlib text (``$`` would start mathtext)."""
+    return str(label).replace("$", r"\$")
+
+
 def _finite(values) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
 

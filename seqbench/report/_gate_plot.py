@@ -1,11 +1,12 @@
-"""Heat maps of one sequence's gates and states over time, its input above them."""
+"""Heat maps of one sequence's gates and states over time, its input above them
+(the picture of ``seqbench.diagnostics.gate_activations``)."""
 
 from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from ._gates import GATE_NAMES, GateTrace
+from ..diagnostics._trace import GATE_NAMES, GateTrace
 
 __all__ = ["plot_gates"]
 
