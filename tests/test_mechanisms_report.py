@@ -100,18 +100,15 @@ def test_attention_record_keeps_words_weights_and_labels():
 
 
 # ----------------------------------------------------------------- through the runner and the report
-SUITE = """
+MECHANISMS_SUITE = """
 [suite]
-name = "inside-the-cells"
+name = "mechanisms"
 seeds = [0]
 
 [[datasets]]
 name = "adding_problem"
 options = { T = 10, n_train = 48, n_test = 12 }
 sweep = { T = [10, 20] }
-[[datasets]]
-name = "mechanism_helpers:tiny_reviews"
-label = "reviews"
 
 [[models]]
 name = "RNNRegressor"
@@ -121,19 +118,43 @@ params = { cell = "lstm", hidden_size = 4, max_epochs = 1 }
 name = "RNNRegressor"
 label = "GRU"
 params = { cell = "gru", hidden_size = 4, max_epochs = 1 }
+"""
+
+ATTENTION_SUITE = """
+[suite]
+name = "attention"
+seeds = [0]
+
+[[datasets]]
+name = "mechanism_helpers:tiny_reviews"
+label = "reviews"
+
 [[models]]
 name = "RNNClassifier"
 label = "GRU + attention"
 params = { cell = "gru", pooling = "attention", hidden_size = 4, max_epochs = 2 }
+[[models]]
+name = "RNNClassifier"
+label = "GRU, last state"
+params = { cell = "gru", hidden_size = 4, max_epochs = 1 }
 """
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    out = tmp_path_factory.mktemp("cells")
-    run_suite(parse_suite(SUITE, path="cells.toml"), out=out, executor="serial", progress=False,
+def _run(tmp_path_factory, text: str, name: str):
+    out = tmp_path_factory.mktemp(name)
+    run_suite(parse_suite(text, path=f"{name}.toml"), out=out, executor="serial", progress=False,
               stream=io.StringIO())
     return out / "results.sqlite"
+
+
+@pytest.fixture(scope="module")
+def mechanisms_store(tmp_path_factory):
+    return _run(tmp_path_factory, MECHANISMS_SUITE, "mechanisms")
+
+
+@pytest.fixture(scope="module")
+def attention_store(tmp_path_factory):
+    return _run(tmp_path_factory, ATTENTION_SUITE, "attention")
 
 
 def _find(sections, id_prefix):
@@ -146,8 +167,8 @@ def _find(sections, id_prefix):
     return None
 
 
-def test_mechanisms_sit_beside_the_gradient_flow_at_the_length_nearest_100(store):
-    report = build_report(store)
+def test_mechanisms_sit_beside_the_gradient_flow_at_the_length_nearest_100(mechanisms_store):
+    report = build_report(mechanisms_store)
     long_range = _find(report.sections, "recurrent-dynamics")
     ids = [b.id for b in long_range.blocks if isinstance(b, Section)]
     assert "mechanisms" in ids and ids.index("mechanisms") > ids.index("gradient-flow-adding-problem")
@@ -162,14 +183,14 @@ def test_mechanisms_sit_beside_the_gradient_flow_at_the_length_nearest_100(store
     assert rows["LSTM"][-1] in ("yes", "no")
 
 
-def test_attention_sentences_are_shaded_and_escaped_under_the_classification_leaderboard(store):
-    report = build_report(store)
+def test_attention_sentences_are_shaded_and_escaped_under_the_classification_leaderboard(attention_store):
+    report = build_report(attention_store)
     leaderboards = _find(report.sections, "leaderboards")
     attention = _find([leaderboards], "attention-classify")
     shaded = [b for b in attention.blocks if isinstance(b, ShadedText)]
     assert len(shaded) == 5 and shaded[1].tokens == ["a", "fine", "warm", "film"]
     assert shaded[0].tokens[1] == "< (unknown)"  # out of vocabulary, read as <unk>
-    index = write_report(store)
+    index = write_report(attention_store)
     html = index.read_text()
     assert "<script" not in html.lower() and "<b>" not in html  # the review's markup shows as text
     assert re.search(r'<span class="w\d" title="[0-9.]+">&lt; \(unknown\)</span>', html)
