@@ -98,12 +98,12 @@ def test_gates_match_the_cell_equations_written_in_numpy(cell):
     traces = gate_activations(reg, X)
     assert [t.index for t in traces] == list(range(5))
     for trace, x in zip(traces, X):
-        expected = numpy_cell(cell, weights, x)
+        assert trace.inputs.shape == x.shape  # the sequence as the network reads it (scaled, if the model scales)
+        expected = numpy_cell(cell, weights, trace.inputs)
         assert set(trace.layers) == {0} and set(trace.layers[0]) == set(GATE_NAMES[cell])
         for name, value in expected.items():
             assert trace.layers[0][name].shape == (len(x), 4)
             np.testing.assert_allclose(trace.layers[0][name], value, atol=1e-6, err_msg=name)
-        np.testing.assert_array_equal(trace.inputs, x)
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
@@ -114,7 +114,7 @@ def test_gates_rebuild_the_fused_layers_outputs_in_every_layer(cell, bidirection
     clf.fit(X, y > 0)
     D = 2 if bidirectional else 1
     for trace in gate_activations(clf, X, index=[4, 0, -1]):
-        out, h_n, c_n = fused_run(clf, X[trace.index])
+        out, h_n, c_n = fused_run(clf, trace.inputs)
         top = trace.layers[1]
         np.testing.assert_allclose(top["h"], out, atol=1e-9)  # the fused layer's per-step output
         for layer in (0, 1):
@@ -131,6 +131,13 @@ def test_gates_rebuild_the_fused_layers_outputs_in_every_layer(cell, bidirection
             for name, value in trace.layers[layer].items():
                 if name in "ifozr":
                     assert np.all((value > 0) & (value < 1)), name
+        # the inputs are what predict feeds the network: its head on the last states gives predict_proba
+        top_h = trace.layers[1]["h"]
+        pooled = np.concatenate([top_h[-1, :5], top_h[0, 5:]]) if bidirectional else top_h[-1]
+        head = clf.module_.head
+        logits = pooled @ head.weight.detach().double().numpy().T + head.bias.detach().double().numpy()
+        proba = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+        np.testing.assert_allclose(proba, clf.predict_proba([X[trace.index]])[0], atol=1e-5)
     assert [t.index for t in gate_activations(clf, X, index=[4, 0, -1])] == [4, 0, 5]
 
 
@@ -216,7 +223,7 @@ def test_plot_gates_draws_the_input_above_one_heat_map_per_array():
     fig = plot_gates(trace)
     axes = fig.axes[: len(GATE_NAMES["lstm"]) + 1]  # colour bars follow
     assert [ax.get_title(loc="left") for ax in axes[:2]] == ["input", "input gate i"]
-    assert len(axes[0].lines) == 2 and np.array_equal(axes[0].lines[1].get_ydata(), X[1][:, 1])
+    assert len(axes[0].lines) == 2 and np.array_equal(axes[0].lines[1].get_ydata(), trace.inputs[:, 1])
     np.testing.assert_array_equal(axes[2].images[0].get_array(), trace.layers[1]["f"].T)  # top layer by default
     assert axes[2].images[0].get_clim() == (0.0, 1.0)
     fig0 = plot_gates(gate_activations(reg, X, index=1, layer=0)[0], names=["f", "c"])
