@@ -6,8 +6,6 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..diagnostics._trace import GATE_NAMES, GateTrace
-
 __all__ = ["plot_gates"]
 
 _LABELS = {
@@ -19,13 +17,14 @@ _GATES = frozenset("ifozr")  # sigmoids: values in (0, 1)
 _MAX_INPUT_LINES = 4  # more input features than this are drawn as a heat map
 
 
-def plot_gates(trace: GateTrace, *, layer=None, names=None, title=None) -> Figure:
+def plot_gates(trace, *, layer=None, names=None, title=None) -> Figure:
     """Gates and states of one sequence as heat maps (unit x step), input on top.
 
     Parameters
     ----------
-    trace : GateTrace
-        One element of :func:`gate_activations`' result.
+    trace : seqbench.diagnostics.GateTrace
+        One element of ``gate_activations``' result (read by its attributes
+        ``cell``, ``index``, ``inputs``, ``tokens``, ``layers``).
     layer : int or None
         Which of the trace's layers (negative counts from the top); None: the top one in the trace.
     names : sequence of str or None
@@ -40,25 +39,26 @@ def plot_gates(trace: GateTrace, *, layer=None, names=None, title=None) -> Figur
     the x axis and hidden units on the y axis. Gates share the colour range
     0..1, ``tanh`` values -1..1, the cell state ``c`` a range symmetric about 0.
     """
-    if not isinstance(trace, GateTrace):
+    if not all(hasattr(trace, a) for a in ("cell", "index", "inputs", "tokens", "layers")):
         raise TypeError(f"plot_gates draws one GateTrace (an element of gate_activations' list), got "
                         f"{type(trace).__name__}")
     gates = trace.layers[_layer_key(trace, layer)]
-    names = _names(trace.cell, names)
-    fig = Figure(figsize=(max(6.4, 0.06 * trace.length + 3), 1.3 * (len(names) + 1) + 0.6), layout="constrained")
+    names = _names(trace.cell, tuple(gates), names)
+    T = len(trace.inputs)
+    fig = Figure(figsize=(max(6.4, 0.06 * T + 3), 1.3 * (len(names) + 1) + 0.6), layout="constrained")
     axes = fig.subplots(len(names) + 1, 1, sharex=True, squeeze=False)[:, 0]
     _draw_input(fig, axes[0], trace)
     for ax, name in zip(axes[1:], names):
         _draw_heat_map(fig, ax, name, gates[name])
     axes[-1].set_xlabel("step t")
-    if trace.tokens is not None and trace.length <= 60:
-        axes[-1].set_xticks(range(trace.length), [str(t).replace("$", r"\$") for t in trace.tokens],
+    if trace.tokens is not None and T <= 60:
+        axes[-1].set_xticks(range(T), [str(t).replace("$", r"\$") for t in trace.tokens],
                             rotation=90, fontsize="x-small")
     fig.suptitle(title or f"{trace.cell.upper()} gates, sequence {trace.index}")
     return fig
 
 
-def _layer_key(trace: GateTrace, layer) -> int:
+def _layer_key(trace, layer) -> int:
     present = sorted(trace.layers)
     if layer is None:
         return present[-1]
@@ -72,8 +72,8 @@ def _layer_key(trace: GateTrace, layer) -> int:
                      f"(valid: {present} or -{len(present)}..-1); ask gate_activations for that layer")
 
 
-def _names(cell: str, names) -> list[str]:
-    valid = GATE_NAMES[cell]
+def _names(cell: str, valid: tuple, names) -> list[str]:
+    """The arrays to draw: ``names`` checked against the trace's own (``valid``, in its order)."""
     if names is None:
         return list(valid)
     names = [names] if isinstance(names, str) else list(names)
@@ -83,9 +83,9 @@ def _names(cell: str, names) -> list[str]:
     return names
 
 
-def _draw_input(fig, ax, trace: GateTrace) -> None:
+def _draw_input(fig, ax, trace) -> None:
     x = np.asarray(trace.inputs)
-    steps = np.arange(trace.length)
+    steps = np.arange(len(trace.inputs))
     if x.ndim == 1 and x.dtype.kind in "iu":  # symbol ids
         ax.step(steps, x, where="mid", color="0.3", linewidth=1.0)
         ax.set_ylabel("symbol id", fontsize="small")
