@@ -25,7 +25,8 @@ class Tokenizer(BaseEstimator):
     lowercase : bool
         Lower-case the text before splitting.
     min_count : int
-        Symbols seen fewer times in ``fit`` map to ``<unk>``.
+        Symbols seen fewer times in ``fit`` map to ``<unk>``. A value that
+        keeps no symbol at all raises a ValueError naming it.
     max_vocab : int or None
         Keep only the most frequent symbols (``<unk>`` included in the count).
 
@@ -75,6 +76,14 @@ class Tokenizer(BaseEstimator):
         counts.pop(UNK, None)
         # most frequent first, ties in first-seen order (Counter keeps insertion order)
         kept = [s for s, c in sorted(counts.items(), key=lambda kv: -kv[1]) if c >= self.min_count]
+        if not kept:
+            most = max(counts.values(), default=0)
+            raise ValueError(
+                f"min_count={self.min_count} leaves no {self.level} in the vocabulary: the most frequent one "
+                f"occurs {most} time(s) in the {len(counts)} distinct {self.level}s seen; lower min_count "
+                f"to at most {most}" if most else
+                f"min_count={self.min_count}: the texts hold no {self.level} at all; pass non-empty texts"
+            )
         if self.max_vocab is not None:
             kept = kept[: self.max_vocab - 1]
         self.symbols_ = [UNK, *kept]

@@ -51,6 +51,7 @@ from sklearn.utils import check_random_state
 from torch.nn.utils import clip_grad_norm_, clip_grad_value_, get_total_norm
 
 from ._batches import Batch, SequenceBatches
+from ._schedules import make_scheduler, step_scheduler
 
 __all__ = [
     "TrainingConfig",
@@ -87,6 +88,8 @@ class TrainingConfig:
     n_iter_no_change : with a validation source, stop after this many epochs
         without a lower validation loss and restore the best weights
     eval_batch_size : sequences per batch when evaluating or predicting
+    lr_schedule : None (constant ``lr``) or one of "cosine", "step",
+        "plateau" (see ``_schedules.py``), stepped once per epoch
 
     The values are taken as given: the estimators check their parameters
     once, where ``fit`` starts (``_parameter_constraints``).
@@ -100,12 +103,13 @@ class TrainingConfig:
     eval_batch_size: int = EVAL_BATCH_SIZE
     grad_clip_value: float | None = None
     tbptt: int | None = None
+    lr_schedule: str | None = None
 
 
 @dataclass
 class FitResult:
     """What a fit produced: per-epoch ``history`` dicts (epoch, train_loss,
-    val_loss, grad_norm, seconds), the epochs run and the epoch whose
+    val_loss, grad_norm, seconds, lr: the learning rate of that epoch), the epochs run and the epoch whose
     weights the module holds (the best validation epoch, else the last)."""
 
     history: list = field(default_factory=list)
@@ -229,6 +233,7 @@ class Trainer:
         self.rng = check_random_state(random_state)
         self.params = [p for p in self.module.parameters() if p.requires_grad]
         self.optimizer = self.configure_optimizer()
+        self.scheduler = make_scheduler(config.lr_schedule, self.optimizer, config.max_epochs)
 
     def configure_optimizer(self) -> torch.optim.Optimizer:
         return torch.optim.Adam(self.params, lr=self.config.lr)
@@ -246,6 +251,7 @@ class Trainer:
         stopper = EarlyStopping(self.config.n_iter_no_change) if val is not None else None
         for epoch in range(1, self.config.max_epochs + 1):
             start = time.perf_counter()
+            lr = self.optimizer.param_groups[0]["lr"]
             train_loss, grad_norm = self.run_epoch(train)
             val_loss = self.evaluate(val) if val is not None else None
             result.history.append(
@@ -255,6 +261,7 @@ class Trainer:
                     val_loss=val_loss,
                     grad_norm=grad_norm,
                     seconds=time.perf_counter() - start,
+                    lr=lr,
                 )
             )
             if not math.isfinite(train_loss):
@@ -264,6 +271,7 @@ class Trainer:
                 )
             if stopper is not None and stopper.update(epoch, val_loss, self.module):
                 break
+            step_scheduler(self.scheduler, train_loss if val_loss is None else val_loss)
         result.n_epochs = len(result.history)
         result.best_epoch = result.n_epochs
         if stopper is not None:
