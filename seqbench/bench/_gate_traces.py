@@ -28,7 +28,7 @@ GATE_TRACE_DATASETS = frozenset({"adding_problem"})
 HOLDING_GATE = {"lstm": "f", "gru": "z"}  # the gate that keeps the state: near 1 = hold
 _MAX_SEQUENCES = 32
 _EXAMPLES = 3
-_DIGITS = 4  # stored values are gate activations in [0, 1]: four decimals are plenty
+_DIGITS = 3  # stored values are gate activations in [0, 1]: three decimals are plenty for a picture
 
 
 def _rounded(values) -> list:
@@ -57,7 +57,7 @@ def _summary(traces: list, gate: str, markers: list) -> dict:
                            ("after", mean[second + 1 :])):
             if len(part):
                 phases[name].append(float(part.mean()))
-    keep = count > 0
+    keep = count >= min(3, len(traces))  # the far ends of the aligned curve rest on very few sequences
     with np.errstate(invalid="ignore"):
         aligned = total / count
     return {**{f"mean_{k}": (float(np.mean(v)) if v else None) for k, v in phases.items()},
