@@ -183,6 +183,8 @@ def test_every_engine_estimator_takes_lr_schedule_and_rejects_unknown_names():
     assert [h["lr"] for h in forecaster.history_] == pytest.approx([0.02, 0.002])
     with pytest.raises(ValueError, match="lr_schedule"):
         RNNClassifier(lr_schedule="linear").fit(X, [0, 1] * 5)
+    with pytest.raises(ValueError, match="lr_schedule"):  # the engine alone, without the estimator's check
+        Trainer(PooledRNN(RNNConfig(n_inputs=1, n_outputs=2)), TrainingConfig(lr_schedule="linear"))
 
 
 def test_scheduler_steps_after_the_epoch_on_the_engine():
@@ -305,3 +307,15 @@ def test_standardize_makes_the_fit_blind_to_each_features_units():
     assert not np.allclose(raw.predict_proba(rescaled), a.predict_proba(X), atol=1e-3)
     texts = RNNClassifier(max_epochs=1, **SMALL).fit(["a b", "b a"], [0, 1])
     assert texts.input_mean_ is None and texts.input_scale_ is None  # nothing to scale in symbols
+
+
+def test_predictions_on_a_subset_match_the_full_batch_to_float32_precision():
+    """What scikit-learn's check_methods_subset_invariance asks, at float32's tolerance (see the
+    classifier's expected failed checks): rows predicted alone or in a batch of another size agree."""
+    rng = np.random.default_rng(12)
+    X = rng.normal(size=(40, 2, 2)) * [3.0, 0.5]
+    y = (X[:, -1, 0] > 0).astype(int)
+    clf = RNNClassifier(max_epochs=5, **SMALL).fit(X, y)
+    full = clf.predict_proba(X)
+    np.testing.assert_allclose(np.vstack([clf.predict_proba(X[i : i + 7]) for i in range(0, 40, 7)]), full, atol=1e-6)
+    np.testing.assert_allclose(clf.predict_proba(X[::-1])[::-1], full, atol=1e-6)

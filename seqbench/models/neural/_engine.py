@@ -30,7 +30,9 @@ time for many-to-one and aligned models (``tbptt``: every
 many steps during training, the state carried forward detached, so
 gradients flow back at most ``tbptt`` steps: the trainer passes ``bptt=tbptt``
 to the module's ``forward``); the mean total gradient norm
-of each epoch is in the history, so exploding gradients are visible.
+of each epoch is in the history, so exploding gradients are visible; and a
+learning-rate schedule (``lr_schedule``, built in ``_schedules.py``),
+stepped after each epoch, whose rate the history records.
 
 Also here: the device choice (``"auto"``) and :func:`torch_session`, which
 fixes the torch thread count and seeds torch for the duration of a fit
