@@ -33,7 +33,6 @@ engine's own weighting.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
 from numbers import Integral
 
 import numpy as np
@@ -47,7 +46,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._base import Capabilities
 from .._lm_base import LM_CAPABILITY_KINDS, LM_EXPECTED_FAILED_CHECKS, LanguageModelMixin
 from ._batches import IGNORE_INDEX, Batch
-from ._engine import Trainer, TrainingConfig, torch_session
+from ._engine import Trainer, torch_session
 from ._estimator_base import CONTROLS_DOC, NeuralEstimatorMixin, neural_constraints
 from ._lm_modules import NextSymbolRNN, detach_state
 from ._modules import RNNConfig
@@ -56,7 +55,6 @@ __all__ = [
     "RNNLanguageModel",
     "TokenStream",
     "BPTTTrainer",
-    "LMTrainingConfig",
     "sequence_log_likelihoods",
     "LR_SCHEDULES",
 ]
@@ -132,37 +130,30 @@ class TokenStream:
         return self._chunks
 
 
-@dataclass(frozen=True)
-class LMTrainingConfig(TrainingConfig):
-    """The engine's :class:`TrainingConfig` and the language model's
-    ``lr_schedule`` (None, "cosine" or "plateau"; see :class:`BPTTTrainer`)."""
-
-    lr_schedule: str | None = None
-
-
 class BPTTTrainer(Trainer):
     """The engine's :class:`Trainer` with truncated BPTT over a
     :class:`TokenStream`: each chunk starts from the hidden state the
     previous one ended in (detached), and every pass (an epoch, an
     evaluation) starts from zeros. Batches, loss weighting (means per target
     symbol, in nats), ``train_step``, clipping, the optimizer and early
-    stopping are the engine's own. With an :class:`LMTrainingConfig` whose
-    ``lr_schedule`` is set, :meth:`end_epoch` steps the learning-rate
-    schedule; every epoch's record gets the ``lr`` it trained with."""
+    stopping are the engine's own. With ``lr_schedule`` set in its
+    :class:`TrainingConfig`, :meth:`end_epoch` steps the language model's
+    own schedule (:meth:`configure_scheduler`); every epoch's record gets
+    the ``lr`` it trained with."""
 
     state = None
-    scheduler = None
 
-    def configure_optimizer(self) -> torch.optim.Optimizer:
-        optimizer = super().configure_optimizer()
-        schedule = getattr(self.config, "lr_schedule", None)
+    def configure_scheduler(self):
+        """The language model's schedules: cosine, or a plateau schedule that
+        halves the rate after a single epoch without improvement."""
+        schedule = self.config.lr_schedule
         if schedule == "cosine":
-            self.scheduler = CosineAnnealingLR(optimizer, T_max=self.config.max_epochs)
-        elif schedule == "plateau":
-            self.scheduler = ReduceLROnPlateau(optimizer, mode="min", factor=_PLATEAU_FACTOR, patience=0)
-        elif schedule is not None:
+            return CosineAnnealingLR(self.optimizer, T_max=self.config.max_epochs)
+        if schedule == "plateau":
+            return ReduceLROnPlateau(self.optimizer, mode="min", factor=_PLATEAU_FACTOR, patience=0)
+        if schedule is not None:
             raise ValueError(f"lr_schedule must be None or one of {LR_SCHEDULES}, got {schedule!r}")
-        return optimizer
+        return None
 
     def end_epoch(self, record: dict) -> None:
         """Record the epoch's learning rate, then step the schedule (the
@@ -364,9 +355,6 @@ class RNNLanguageModel(NeuralEstimatorMixin, LanguageModelMixin, BaseEstimator):
             input_kind="symbol",
             embedding_dim=self.embedding_dim,
         )
-
-    def _training_config(self) -> LMTrainingConfig:
-        return LMTrainingConfig(**asdict(super()._training_config()), lr_schedule=self.lr_schedule)
 
     def _streams(self, sequences, device) -> tuple[TokenStream, TokenStream | None]:
         stream = bos_stream(sequences, self.n_symbols_)
