@@ -258,19 +258,21 @@ class Trainer:
     def configure_optimizer(self) -> torch.optim.Optimizer:
         return torch.optim.Adam(self.params, lr=self.config.lr)
 
-    def fit(self, train: SequenceBatches, val: SequenceBatches | None = None) -> FitResult:
+    def fit(self, train: SequenceBatches, val: SequenceBatches | None = None, *, on_epoch=None) -> FitResult:
         """Train up to ``max_epochs``; with ``val``, stop early and restore
-        the weights of the epoch with the lowest validation loss."""
+        the weights of the epoch with the lowest validation loss.
+        ``on_epoch(record)``, when given, is called with each epoch's history
+        record as soon as it exists; what it raises ends the fit."""
         result = FitResult()
         if _INITIALISE_ONLY.get():
             self.module.eval()
             return result
         with truncated_bptt(self.module, self.config.tbptt):
-            self._fit_epochs(train, val, result)
+            self._fit_epochs(train, val, result, on_epoch)
         self.module.eval()
         return result
 
-    def _fit_epochs(self, train, val, result: FitResult) -> None:
+    def _fit_epochs(self, train, val, result: FitResult, on_epoch=None) -> None:
         """The epoch loop of :meth:`fit`; fills ``result``."""
         stopper = EarlyStopping(self.config.n_iter_no_change) if val is not None else None
         for epoch in range(1, self.config.max_epochs + 1):
@@ -291,6 +293,8 @@ class Trainer:
                     f"training diverged at epoch {epoch}: the training loss is {train_loss}; "
                     "lower lr, set grad_clip, or standardise the inputs"
                 )
+            if on_epoch is not None:
+                on_epoch(result.history[-1])
             if stopper is not None and stopper.update(epoch, val_loss, self.module):
                 break
         result.n_epochs = len(result.history)

@@ -138,6 +138,7 @@ class _RNNBase(NeuralEstimatorMixin, SequenceInputMixin, BaseEstimator):
         tbptt=None,
         init="default",
         forget_bias=None,
+        epoch_callback=None,
     ):
         self.cell = cell
         self.nonlinearity = nonlinearity
@@ -162,6 +163,7 @@ class _RNNBase(NeuralEstimatorMixin, SequenceInputMixin, BaseEstimator):
         self.tbptt = tbptt
         self.init = init
         self.forget_bias = forget_bias
+        self.epoch_callback = epoch_callback
 
     # -- hooks the subclasses fill in -------------------------------------------------
     def _encode_targets(self, X, y) -> tuple[np.ndarray, int]:

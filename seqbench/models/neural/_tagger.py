@@ -112,6 +112,7 @@ class RNNTagger(NeuralEstimatorMixin, TaggerMixin, SequenceInputMixin, BaseEstim
         tbptt=None,
         init="default",
         forget_bias=None,
+        epoch_callback=None,
     ):
         self.cell = cell
         self.nonlinearity = nonlinearity
@@ -135,6 +136,7 @@ class RNNTagger(NeuralEstimatorMixin, TaggerMixin, SequenceInputMixin, BaseEstim
         self.tbptt = tbptt
         self.init = init
         self.forget_bias = forget_bias
+        self.epoch_callback = epoch_callback
 
     def _module_config(self, kind: str) -> RNNConfig:
         return self._rnn_config(
