@@ -37,6 +37,7 @@ import optuna
 from ._evaluate import METRICS, Diverged, evaluate
 from ._inner_split import as_inner_job, validation_folds
 from ._job import TuningFailed, build_estimator
+from ._keys import canonical_json
 from ._resolve import param_names, resolve_model
 from ._search_space import suggest
 
@@ -68,6 +69,7 @@ class TuningResult:
             "validation_score": self.validation_score, "tuning_seconds": self.seconds,
             "n_trials": len(states), "n_complete": states.count("complete"),
             "n_pruned": states.count("pruned"), "n_failed": states.count("failed"),
+            "n_repeats": sum(bool(t.get("repeat")) for t in self.trials),
         }
 
 
@@ -112,32 +114,47 @@ def _make_objective(job, dataset, folds, main: str, greater: bool, deadline):
     cls = resolve_model(job.model)
     neural = _is_neural(cls)
     inner_job = as_inner_job(job)
+    seen: dict = {}  # canonical params -> (value, epochs) of completed trials
+
     def objective(trial) -> float:
-        chosen = suggest(trial, job.tuning["space"])
-        trial.set_user_attr("params", chosen)
-        scores, epochs = [], []
         try:
-            for k, fold in enumerate(folds):
-                extras = {}
-                if neural:
-                    extras = {"early_stopping": True,
-                              "epoch_callback": _epoch_callback(trial, 1.0 if not greater else -1.0, deadline, k == 0)}
-                estimator = build_estimator(dataclasses.replace(job, params={**job.params, **chosen, **extras}), dataset)
-                outcome = evaluate(estimator, fold, inner_job)
-                value = outcome.metrics.get(main)
-                if value is None or not math.isfinite(value):
-                    raise Diverged(f"validation {main} is {value}")
-                scores.append(value)
-                if neural:
-                    epochs.append(_best_epoch(getattr(estimator, "history_", None)))
+            return attempt(trial)
         except optuna.TrialPruned:
             raise
         except Exception as exc:
             trial.set_user_attr("error", f"{type(exc).__name__}: {exc}"[:_MAX_ERROR])
             raise
+
+    def attempt(trial) -> float:
+        chosen = suggest(trial, job.tuning["space"])
+        trial.set_user_attr("params", chosen)
+        same = canonical_json(chosen)
+        if same in seen:  # TPE can draw a configuration again: its score is known, refitting costs time only
+            value, chosen_epochs = seen[same]
+            trial.set_user_attr("repeat", True)
+            if chosen_epochs is not None:
+                trial.set_user_attr("epochs", chosen_epochs)
+            return value
+        scores, epochs = [], []
+        for k, fold in enumerate(folds):
+            extras = {}
+            if neural:
+                extras = {"early_stopping": True,
+                          "epoch_callback": _epoch_callback(trial, 1.0 if not greater else -1.0, deadline, k == 0)}
+            estimator = build_estimator(dataclasses.replace(job, params={**job.params, **chosen, **extras}), dataset)
+            outcome = evaluate(estimator, fold, inner_job)
+            value = outcome.metrics.get(main)
+            if value is None or not math.isfinite(value):
+                raise Diverged(f"validation {main} is {value}")
+            scores.append(value)
+            if neural:
+                epochs.append(_best_epoch(getattr(estimator, "history_", None)))
+        chosen_epochs = None
         if neural and all(e is not None for e in epochs):
-            trial.set_user_attr("epochs", max(1, round(statistics.mean(epochs))))
-        return float(statistics.mean(scores))
+            chosen_epochs = max(1, round(statistics.mean(epochs)))
+            trial.set_user_attr("epochs", chosen_epochs)
+        seen[same] = (float(statistics.mean(scores)), chosen_epochs)
+        return seen[same][0]
 
     return objective
 
@@ -147,8 +164,10 @@ def _trial_row(t) -> dict:
     seconds = None
     if t.datetime_start is not None and t.datetime_complete is not None:
         seconds = (t.datetime_complete - t.datetime_start).total_seconds()
-    return {"number": t.number, "params": t.user_attrs.get("params", {}), "value": t.value, "state": state,
-            "seconds": seconds, "epochs": t.user_attrs.get("epochs"), "error": t.user_attrs.get("error")}
+    return {"number": t.number, "params": t.user_attrs.get("params", {}),
+            "value": t.value if state == "complete" else None, "state": state, "seconds": seconds,
+            "epochs": t.user_attrs.get("epochs"), "repeat": bool(t.user_attrs.get("repeat")),
+            "error": t.user_attrs.get("error")}
 
 
 def tune(job, dataset) -> TuningResult:
