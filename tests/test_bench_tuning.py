@@ -291,3 +291,83 @@ def test_epoch_callback_sees_every_epoch_and_can_stop_the_fit():
 
     with pytest.raises(KeyError, match="stop at 1"):
         RNNClassifier(hidden_size=4, max_epochs=3, epoch_callback=stop, random_state=0).fit(X, y)
+
+
+# ------------------------------------------------------------------- report
+REPORTED = """
+[suite]
+name = "reported"
+seeds = [0, 1]
+
+[tuning]
+trials = 3
+
+[[datasets]]
+name = "bench_helpers:tiny_classify"
+label = "a"
+
+[[datasets]]
+name = "bench_helpers:tiny_classify"
+label = "b"
+options = { length = 3 }
+
+[[datasets]]
+name = "bench_helpers:tiny_classify"
+label = "c"
+options = { length = 12 }
+
+[[models]]
+name = "bench_helpers:MeanClassifier"
+label = "tuned LR"
+search = { C = { low = 0.01, high = 10.0, log = true } }
+
+[[models]]
+name = "bench_helpers:MeanClassifier"
+label = "fixed LR"
+grid = { C = [0.001, 100.0] }
+
+[[models]]
+name = "bench_helpers:NoisyMeanClassifier"
+label = "noisy"
+"""
+
+
+def test_only_tuned_contenders_decide_and_the_tuning_section_reports_them(tmp_path, monkeypatch):
+    from seqbench.report import build_report
+    from seqbench.report._context import Context
+    from seqbench.report._load import open_report_data
+    from seqbench.report._stats import compare_task
+
+    monkeypatch.syspath_prepend(str(HERE))
+    suite = tmp_path / "reported.toml"
+    suite.write_text(REPORTED)
+    summary = run_suite(str(suite), out=tmp_path / "out", executor="serial", progress=False)
+    with open_report_data(summary.store) as data:
+        ctx = Context(data)
+        assert [e.model for e in ctx.contenders("classify", "a")] == ["tuned LR"]
+        comparison = compare_task(ctx, "classify")
+        assert list(comparison.scores.columns) == ["tuned LR"]  # ablations and the untuned family never rank
+        jobs = [j for j in data.jobs if j["model_label"] == "tuned LR" and j["dataset_label"] == "a"]
+        validation = sum(j["tuning"]["validation_score"] for j in jobs) / len(jobs)
+    report = build_report(summary.store)
+    sections = {s.id: s for s in report.sections}
+    overview = sections["overview"].blocks[0].blocks[0]
+    baseline = overview.columns.index("baseline")
+    neural = overview.columns.index("RNN / LSTM / GRU")
+    assert {overview.cell(r, baseline).sub for r in range(3)} == {"tuned LR"}
+    assert {overview.cell(r, neural).text for r in range(3)} == {"no tuned contender"}
+    tuning = sections["tuning"].blocks[0]
+    table = tuning.blocks[0]
+    assert table.caption == "a: tuned contenders" and [table.cell(0, 0).text] == ["tuned LR"]
+    assert table.cell(0, 3).text == f"{validation:.3f}" and table.cell(0, 5).text == "6"
+    assert any(type(b).__name__ == "Figure" for b in tuning.blocks)
+
+
+def test_best_so_far_keeps_the_best_complete_value():
+    from seqbench.report._tuning_section import best_so_far
+
+    trials = [{"number": 0, "state": "failed", "value": None}, {"number": 1, "state": "complete", "value": 0.5},
+              {"number": 2, "state": "pruned", "value": None}, {"number": 3, "state": "complete", "value": 0.4},
+              {"number": 4, "state": "complete", "value": 0.7}]
+    assert best_so_far(trials, greater=True) == [None, 0.5, 0.5, 0.5, 0.7]
+    assert best_so_far(trials, greater=False) == [None, 0.5, 0.5, 0.4, 0.4]

@@ -73,7 +73,7 @@ class Comparison:
 
 def _included_models(ctx: Context, task: str, datasets: list) -> tuple[list, dict]:
     models, excluded = [], {}
-    order = list(dict.fromkeys(e.model for e in ctx.entries if e.task == task))
+    order = list(dict.fromkeys(e.model for e in ctx.entries if e.task == task and ctx.decides(e)))
     for model in order:
         problems = []
         for dataset in datasets:
