@@ -113,7 +113,7 @@ def render_tuning_curves(task: str, panels: list) -> Figure:
                              "curve still improving at the last trial says the budget was tight for that family.")
 
 
-def tuning_section(ctx: Context) -> Section | None:
+def tuning_section(ctx: Context) -> Section:
     children = []
     for task in ctx.data.tasks:
         if not ctx.is_tuned_task(task):
@@ -135,7 +135,8 @@ def tuning_section(ctx: Context) -> Section | None:
             blocks.append(render_tuning_curves(task, panels))
         children.append(Section(anchor("tu", task), TASK_NAMES.get(task, task), blocks))
     if not children:
-        return None
+        children = [Paragraph("No job of this run was tuned: the suite has no search spaces ([tuning] and "
+                              "search = {...}), so every row is a fixed configuration.", kind="note")]
     return Section("tuning", "Tuning", children, intro=(
         "Each family's contender was tuned inside every job on validation data cut from the training part only "
         "(a hold-out, rolling origins on the training series, or the tail of the training text), with the same "
