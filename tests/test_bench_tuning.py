@@ -357,7 +357,8 @@ def test_only_tuned_contenders_decide_and_the_tuning_section_reports_them(tmp_pa
     assert {overview.cell(r, baseline).sub for r in range(3)} == {"tuned LR"}
     assert {overview.cell(r, neural).text for r in range(3)} == {"no tuned contender"}
     tuning = sections["tuning"].blocks[0]
-    table = tuning.blocks[0]
+    note, table = tuning.blocks[0], tuning.blocks[1]
+    assert note.text == "Budget: 3 trials per job. Search spaces: tuned LR: C in [0.01, 10] (log)."
     assert table.caption == "a: tuned contenders" and [table.cell(0, 0).text] == ["tuned LR"]
     assert table.cell(0, 3).text == f"{validation:.3f}" and table.cell(0, 5).text == "6"
     assert any(type(b).__name__ == "Figure" for b in tuning.blocks)

@@ -30,7 +30,7 @@ from sklearn.model_selection import train_test_split
 from ._evaluate import _forecast_split
 from ._keys import derive_seed
 
-__all__ = ["ValidationFold", "validation_folds", "training_part"]
+__all__ = ["ValidationFold", "validation_folds", "training_part", "as_inner_job"]
 
 
 @dataclass(frozen=True, eq=False)

@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["parse_search", "parse_tuning", "check_search", "suggest", "describe_space", "TUNING_DEFAULTS"]
+from ._resolve import param_names
+
+__all__ = ["parse_search", "parse_tuning", "check_search", "suggest", "TUNING_DEFAULTS"]
 
 _RANGE_KEYS = ("low", "high", "log", "int")
 _TUNING_KEYS = ("trials", "timeout", "validation_fraction", "n_origins")
@@ -132,7 +134,10 @@ def check_search(cls: type, space: dict, check_params, fail) -> None:
     parameter check; ``fail(message, name, part)`` raises for the key
     ``search.<name>[.<part>]``.
     """
+    names = param_names(cls)
     for name, spec in space.items():
+        if name not in names:  # the name is the problem, whatever its values
+            check_params(cls, {name: None}, lambda message, _name: fail(message, name, None))
         values = spec["choices"] if "choices" in spec else [spec["low"], spec["high"]]
         parts = [None] * len(values) if "choices" in spec else ["low", "high"]
         for value, part in zip(values, parts):
@@ -154,15 +159,3 @@ def suggest(trial, space: dict) -> dict:
         else:
             params[name] = trial.suggest_float(name, spec["low"], spec["high"], log=spec["log"])
     return params
-
-
-def describe_space(space: dict) -> str:
-    """One line for people: ``hidden_size in {32, 64}; lr in [0.0001, 0.01] (log)``."""
-    parts = []
-    for name, spec in space.items():
-        if "choices" in spec:
-            parts.append(f"{name} in {{{', '.join(str(c) for c in spec['choices'])}}}")
-        else:
-            kind = ", ".join(k for k in ("log", "int") if spec[k])
-            parts.append(f"{name} in [{spec['low']:g}, {spec['high']:g}]" + (f" ({kind})" if kind else ""))
-    return "; ".join(parts)

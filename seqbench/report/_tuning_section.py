@@ -19,11 +19,37 @@ from ._format import anchor, metric_label, num, seconds
 from ._load import FAMILY_NAMES, TASK_NAMES
 from ._render import _RC, FAMILY_COLOURS, _figure, _short, _to_block
 
-__all__ = ["tuning_section", "best_so_far", "tuning_curves"]
+__all__ = ["tuning_section", "best_so_far", "tuning_curves", "describe_space"]
 
 
 def _params_text(params: dict) -> str:
     return ", ".join(f"{k}={num(v, 4) if isinstance(v, float) else v}" for k, v in sorted(params.items())) or "-"
+
+
+def describe_space(space: dict) -> str:
+    """One line for people: ``hidden_size in {32, 64}; lr in [0.0001, 0.01] (log)``."""
+    parts = []
+    for name, spec in space.items():
+        if "choices" in spec:
+            parts.append(f"{name} in {{{', '.join(str(c) for c in spec['choices'])}}}")
+        else:
+            kind = ", ".join(k for k in ("log", "int") if spec.get(k))
+            parts.append(f"{name} in [{spec['low']:g}, {spec['high']:g}]" + (f" ({kind})" if kind else ""))
+    return "; ".join(parts)
+
+
+def _spaces_note(entries: list) -> Paragraph | None:
+    """Each tuned model's search space and the budget, from its first job's record."""
+    seen = {}
+    for e in entries:
+        record = next((j["tuning"] for j in e.jobs if j.get("tuning")), None)
+        if record and e.model not in seen:
+            seen[e.model] = record
+    if not seen:
+        return None
+    budgets = sorted({r.get("trials_budget") for r in seen.values()}, key=str)
+    text = "; ".join(f"{model}: {describe_space(r.get('space') or {})}" for model, r in seen.items())
+    return Paragraph(f"Budget: {', '.join(map(str, budgets))} trials per job. Search spaces: {text}.", kind="note")
 
 
 def _mean(values) -> float | None:
@@ -119,7 +145,8 @@ def tuning_section(ctx: Context) -> Section:
         if not ctx.is_tuned_task(task):
             continue
         main = ctx.data.main_metric(task)
-        blocks, panels = [], []
+        note = _spaces_note([e for e in ctx.entries if e.task == task and e.tuned])
+        blocks, panels = [note] if note else [], []
         for dataset in ctx.datasets_of(task):
             tuned = [e for e in ctx.groups[(task, dataset)] if e.tuned]
             if not tuned:
