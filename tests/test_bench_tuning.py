@@ -372,3 +372,19 @@ def test_best_so_far_keeps_the_best_complete_value():
               {"number": 4, "state": "complete", "value": 0.7}]
     assert best_so_far(trials, greater=True) == [None, 0.5, 0.5, 0.5, 0.7]
     assert best_so_far(trials, greater=False) == [None, 0.5, 0.5, 0.4, 0.4]
+
+
+def test_holdouts_are_stratified_and_a_single_text_validates_on_its_tail():
+    from seqbench.bench._inner_split import validation_folds
+
+    X = [np.full((3, 1), i, float) for i in range(40)]
+    y = np.array([0] * 30 + [1] * 10)
+    job = _plan(BASE).jobs[0]
+    classify = Dataset("d", "classify", X, y, X[:4], y[:4], {})
+    (fold,) = validation_folds(classify, job, fraction=0.2, n_origins=2)
+    assert len(fold.X_test) == 8 and sorted(fold.y_test.tolist()) == [0] * 6 + [1] * 2
+    seen = sorted(int(x[0, 0]) for x in list(fold.X_train) + list(fold.X_test))
+    assert seen == list(range(40))  # a partition of the training sequences
+    text = Dataset("t", "language_model", ["abcdefghij" * 10], None, ["zzzz"], None, {})
+    (fold,) = validation_folds(text, job, fraction=0.2, n_origins=2)
+    assert fold.X_train == ["abcdefghij" * 8] and fold.X_test == ["abcdefghij" * 2]
