@@ -11,8 +11,10 @@ A tuned job (``job.tuning`` set) runs:
    Neural trials train with early stopping on a slice of inner-train and
    report each epoch's validation loss through the estimator's
    ``epoch_callback``; a ``MedianPruner`` stops the unpromising ones. A
-   trial that raises, diverges or runs out of time is a failed trial, and
-   tuning goes on.
+   trial that raises or diverges is a failed trial, and tuning goes on.
+   When the tuning time limit passes, no new trial starts; a neural trial
+   still running stops at its next epoch and is recorded as failed (timed
+   out); other trials cannot be interrupted safely in-process and finish.
 2. ``tuned_evaluate``: the best trial's configuration is refit on the whole
    training part and scored on the test split exactly once, by the same
    ``evaluate`` as a fixed job. A neural refit trains, without early
