@@ -81,6 +81,8 @@ def make_suite(name: str, *, untuned: bool, datasets: list | None, seeds: int | 
         missing = set(datasets) - {d["name"] for d in doc["datasets"]}
         if missing:
             sys.exit(f"not in the {name} suite: {sorted(missing)}")
+        keep = set(datasets)  # models restricted to datasets that are left out go too
+        doc["models"] = [m for m in doc["models"] if "datasets" not in m or keep & set(m["datasets"])]
     if seeds is not None:
         doc["suite"]["seeds"] = seeds
     if untuned:
