@@ -120,6 +120,7 @@ def tuning_curves(ctx: Context, task: str, dataset: str) -> dict | None:
 
 def render_tuning_curves(task: str, panels: list) -> Figure:
     import matplotlib
+    from matplotlib.ticker import MaxNLocator
 
     with matplotlib.rc_context(_RC):
         fig, axes = _figure(len(panels))
@@ -131,6 +132,7 @@ def render_tuning_curves(task: str, panels: list) -> Figure:
                         label=_short(FAMILY_NAMES.get(family, family), 30))
             ax.set_title(_short(d["dataset"], 50))
             ax.set_xlabel("trial")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_ylabel(f"best validation {metric_label(d['metric'])}")
             ax.legend(fontsize=7.5, frameon=False)
             ax.grid(alpha=0.3)
