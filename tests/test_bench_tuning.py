@@ -388,3 +388,13 @@ def test_holdouts_are_stratified_and_a_single_text_validates_on_its_tail():
     text = Dataset("t", "language_model", ["abcdefghij" * 10], None, ["zzzz"], None, {})
     (fold,) = validation_folds(text, job, fraction=0.2, n_origins=2)
     assert fold.X_train == ["abcdefghij" * 8] and fold.X_test == ["abcdefghij" * 2]
+
+
+def test_a_tuning_time_limit_stops_new_trials_but_keeps_the_first_one(monkeypatch):
+    monkeypatch.syspath_prepend(str(HERE))
+    text = PROOF.format(dataset="bench_helpers:tiny_classify", options="", model="RNNClassifier",
+                        params="{ max_epochs = 3, hidden_size = 4 }", search='{ cell = ["gru", "lstm"] }', trials=5)
+    job = _plan(text.replace("trials = 5", "trials = 5\ntimeout = 0.001")).jobs[0]
+    dataset, _ = load_dataset(job.dataset, job.dataset_options, job.dataset_random_state)
+    result = tune(job, dataset)
+    assert [t["state"] for t in result.trials] == ["complete"]  # started past the limit, it still completes

@@ -14,7 +14,8 @@ A tuned job (``job.tuning`` set) runs:
    trial that raises or diverges is a failed trial, and tuning goes on.
    When the tuning time limit passes, no new trial starts; a neural trial
    still running stops at its next epoch and is recorded as failed (timed
-   out); other trials cannot be interrupted safely in-process and finish.
+   out) unless no trial has completed yet; other trials cannot be
+   interrupted safely in-process and finish.
 2. ``tuned_evaluate``: the best trial's configuration is refit on the whole
    training part and scored on the test split exactly once, by the same
    ``evaluate`` as a fixed job. A neural refit trains, without early
@@ -99,7 +100,9 @@ def _best_epoch(history) -> int | None:
 
 def _epoch_callback(trial, sign: float, deadline: float | None, report: bool):
     """Report each epoch's validation loss to ``trial`` (sign-flipped when
-    the study maximises) and prune or time out the trial between epochs."""
+    the study maximises) and prune or time out the trial between epochs.
+    ``deadline`` is None while no trial has completed: the first complete
+    trial is what the refit needs, however long it takes."""
 
     def on_epoch(record: dict) -> None:
         if deadline is not None and time.monotonic() > deadline:
@@ -141,8 +144,9 @@ def _make_objective(job, dataset, folds, main: str, greater: bool, deadline):
         for k, fold in enumerate(folds):
             extras = {}
             if neural:
+                limit = deadline if seen else None
                 extras = {"early_stopping": True,
-                          "epoch_callback": _epoch_callback(trial, 1.0 if not greater else -1.0, deadline, k == 0)}
+                          "epoch_callback": _epoch_callback(trial, 1.0 if not greater else -1.0, limit, k == 0)}
             estimator = build_estimator(dataclasses.replace(job, params={**job.params, **chosen, **extras}), dataset)
             outcome = evaluate(estimator, fold, inner_job)
             value = outcome.metrics.get(main)
