@@ -9,7 +9,7 @@ from sklearn.datasets import make_blobs
 from sklearn.preprocessing import StandardScaler
 
 from seqbench.models import FeatureClassifier
-from seqbench.models.baseline._features import SUMMARY_NAMES, summary_features, symbol_ngrams
+from seqbench.models._features import SUMMARY_NAMES, summary_features, symbol_ngrams
 
 
 def test_summary_features_equal_hand_computed_values():

@@ -1,4 +1,4 @@
-"""One common suite over every registered estimator (STYLE.md 7).
+"""One common suite over every registered estimator.
 
 scikit-learn's own estimator checks run on each class with small, fast
 parameters; the checks a sequence model cannot pass by design are declared
@@ -26,6 +26,7 @@ from seqbench.models import (
     FeatureClassifier,
     FeatureRegressor,
     HMMClassifier,
+    MeanRegressor,
     RNNClassifier,
     RNNRegressor,
 )
@@ -38,6 +39,7 @@ FAST_PARAMS = {
     RNNRegressor: dict(hidden_size=16, max_epochs=30, batch_size=32, lr=0.02, random_state=0, device="cpu"),
     FeatureClassifier: dict(),
     FeatureRegressor: dict(),
+    MeanRegressor: dict(),
 }
 
 

@@ -37,10 +37,11 @@ import time
 
 import optuna
 
-from ._evaluate import METRICS, Diverged, evaluate
+from ..metrics import TASK_METRICS
+from ..results import canonical_json
+from ._evaluate import Diverged, evaluate
 from ._inner_split import as_inner_job, validation_folds
 from ._job import TuningFailed, build_estimator
-from ._keys import canonical_json
 from ._resolve import param_names, resolve_model
 from ._search_space import suggest
 
@@ -182,8 +183,8 @@ def tune(job, dataset) -> TuningResult:
     Raises ``TuningFailed`` when no trial completes.
     """
     budget = job.tuning
-    main = METRICS[dataset.task]["main"]
-    greater = METRICS[dataset.task]["greater_is_better"][main]
+    main_record = TASK_METRICS[dataset.task][0]  # the task's main metric comes first
+    main, greater = main_record.name, main_record.greater_is_better
     start = time.monotonic()
     deadline = None if budget.get("timeout") is None else start + budget["timeout"]
     folds = validation_folds(dataset, job, fraction=budget["validation_fraction"], n_origins=budget["n_origins"])

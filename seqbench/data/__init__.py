@@ -7,6 +7,7 @@ from ._contract import (
     check_regression_targets,
     check_sequences,
 )
+from ._helpers import limit_threads, one_thread, plain_value
 from ._tokenizer import UNK, Tokenizer
 
 __all__ = [
@@ -18,4 +19,7 @@ __all__ = [
     "length_buckets",
     "Tokenizer",
     "UNK",
+    "plain_value",
+    "limit_threads",
+    "one_thread",
 ]

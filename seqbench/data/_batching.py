@@ -38,7 +38,7 @@ def length_buckets(lengths, batch_size: int, *, shuffle: bool = True, random_sta
     Indices are sorted by length (ties broken at random when shuffling) and
     cut into consecutive batches of ``batch_size``; the order of the batches
     is shuffled. Most batches then hold sequences of one length and need no
-    packing, which on CPU roughly halves GRU/RNN cost (NOTES.md).
+    packing, which on CPU roughly halves GRU/RNN cost (measured).
 
     Returns a list of int64 index arrays covering ``range(len(lengths))`` once.
     """

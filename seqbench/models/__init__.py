@@ -6,7 +6,7 @@ from __future__ import annotations
 import difflib
 
 from .autoregressive import ARClassifier, ARForecaster, NGramLanguageModel
-from .baseline import FeatureClassifier, FeatureRegressor, NaiveForecaster, WindowTagger
+from .baseline import FeatureClassifier, FeatureRegressor, MeanRegressor, NaiveForecaster, WindowTagger
 from .hmm import HMMClassifier, HMMForecaster, HMMLanguageModel, HMMTagger
 from .neural import RNNClassifier, RNNForecaster, RNNLanguageModel, RNNRegressor, RNNTagger
 
@@ -17,6 +17,7 @@ __all__ = [
     "RNNRegressor",
     "FeatureClassifier",
     "FeatureRegressor",
+    "MeanRegressor",
     "ARForecaster",
     "HMMForecaster",
     "RNNForecaster",
@@ -41,6 +42,7 @@ REGISTRY: dict[str, type] = {
         RNNRegressor,
         FeatureClassifier,
         FeatureRegressor,
+        MeanRegressor,
         ARForecaster,
         HMMForecaster,
         RNNForecaster,

@@ -34,8 +34,8 @@ class Capabilities:
 
 
 # scikit-learn's common checks read a 2-D array (n, k) as n samples with k
-# features; seqbench reads it as n univariate sequences of length k
-# (DESIGN.md). These checks test the feature reading and cannot pass.
+# features; seqbench reads it as n univariate sequences of length k (the
+# data contract, seqbench.data). These checks test the feature reading and cannot pass.
 SEQUENCE_EXPECTED_FAILED_CHECKS: dict[str, str] = {
     "check_n_features_in": (
         "n_features_in_ is the number of features per time step (1 for a 2-D array of univariate "

@@ -1,4 +1,4 @@
-"""What every language model shares (the one-to-many task of DESIGN.md):
+"""What every language model shares (the one-to-many task):
 text handling through the tokenizer at ``level="char" | "word"``, the
 scoring methods, and sampling with temperature, top-k and a prompt.
 

@@ -13,11 +13,11 @@ from collections import defaultdict
 
 import numpy as np
 
+from ..metrics import family_label, metric_label, task_label
 from ._blocks import Cell, Figure, Paragraph, Section, Table
 from ._context import Context
-from ._format import anchor, metric_label, num, seconds
-from ._load import FAMILY_NAMES, TASK_NAMES
-from ._render import _RC, FAMILY_COLOURS, _figure, _short, _to_block
+from ._format import anchor, num, seconds
+from ._render import _RC, _figure, _short, family_colour, figure_block
 
 __all__ = ["tuning_section", "best_so_far", "tuning_curves", "describe_space"]
 
@@ -72,13 +72,13 @@ def _row(entry, main: str) -> list:
     ok = [j for j in jobs if j["status"] == "ok"]
     records = [j["tuning"] for j in jobs]
     if not ok:
-        return [Cell(entry.model), Cell(FAMILY_NAMES.get(entry.family, entry.family)),
+        return [Cell(entry.model), Cell(family_label(entry.family)),
                 Cell("every job failed", state="failed"), Cell("-"), Cell("-"),
                 Cell(f"{sum(r.get('n_trials', 0) for r in records)}"), Cell("-"), Cell("-")]
     validation = _mean(j["tuning"].get("validation_score") for j in ok)
     test = entry.mean.get(main)
     return [
-        Cell(entry.model), Cell(FAMILY_NAMES.get(entry.family, entry.family)), _chosen_cell(ok),
+        Cell(entry.model), Cell(family_label(entry.family)), _chosen_cell(ok),
         Cell(num(validation)), Cell(num(test)),
         Cell(f"{sum(r.get('n_trials', 0) for r in records)}",
              sub=f"{sum(r.get('n_pruned', 0) for r in records)} pruned, {sum(r.get('n_failed', 0) for r in records)} failed"),
@@ -128,15 +128,15 @@ def render_tuning_curves(task: str, panels: list) -> Figure:
             for family, values in d["curves"].items():
                 x = np.arange(1, len(values) + 1)
                 y = [np.nan if v is None else v for v in values]
-                ax.plot(x, y, marker="o", markersize=3, color=FAMILY_COLOURS.get(family, "black"),
-                        label=_short(FAMILY_NAMES.get(family, family), 30))
+                ax.plot(x, y, marker="o", markersize=3, color=family_colour(family),
+                        label=_short(family_label(family), 30))
             ax.set_title(_short(d["dataset"], 50))
             ax.set_xlabel("trial")
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_ylabel(f"best validation {metric_label(d['metric'])}")
             ax.legend(fontsize=7.5, frameon=False)
             ax.grid(alpha=0.3)
-    return _to_block(fig, alt=f"{task}: best validation score so far against trial number, per family",
+    return figure_block(fig, alt=f"{task}: best validation score so far against trial number, per family",
                      caption="Best validation score after each trial (mean over seeds), one line per family: a "
                              "curve still improving at the last trial says the budget was tight for that family.")
 
@@ -162,7 +162,7 @@ def tuning_section(ctx: Context) -> Section:
                 panels.append(curves)
         if panels:
             blocks.append(render_tuning_curves(task, panels))
-        children.append(Section(anchor("tu", task), TASK_NAMES.get(task, task), blocks))
+        children.append(Section(anchor("tu", task), task_label(task), blocks))
     if not children:
         children = [Paragraph("No job of this run was tuned: the suite has no search spaces ([tuning] and "
                               "search = {...}), so every row is a fixed configuration.", kind="note")]

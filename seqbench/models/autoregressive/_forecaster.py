@@ -38,8 +38,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from statsmodels.tsa.ar_model import AutoReg, ar_select_order
 from statsmodels.tsa.api import VAR
 from statsmodels.tsa.statespace.sarimax import SARIMAX
-from threadpoolctl import threadpool_limits
 
+from ...data import one_thread
 from .._base import Capabilities
 from .._forecast_base import ForecasterMixin
 
@@ -128,7 +128,7 @@ class ARForecaster(ForecasterMixin, BaseEstimator):
         fit = {"autoreg": self._fit_autoreg, "arima": self._fit_arima, "var": self._fit_var}[kind]
         # statsmodels solves small least-squares and Kalman problems: BLAS threads only add
         # synchronisation (5-50x slower measured on 2 busy cores), so use one.
-        with threadpool_limits(limits=1):
+        with one_thread():
             results, order, min_history = fit(series if kind == "var" else series[:, 0])
         self.results_, self.model_, self.order_ = results, kind, order
         self.fit_series_index_, self.min_history_ = index, min_history
@@ -241,11 +241,11 @@ class ARForecaster(ForecasterMixin, BaseEstimator):
         return f"ARForecaster ({self.model_}, fitted order {self.order_})"
 
     def _forecast(self, coll) -> np.ndarray:
-        with threadpool_limits(limits=1):
+        with one_thread():
             return np.stack([self._one(s, None)[0] for s in coll.sequences])
 
     def _forecast_interval(self, coll, coverage: float):
-        with threadpool_limits(limits=1):
+        with one_thread():
             out = [self._one(s, 1.0 - coverage) for s in coll.sequences]
         return np.stack([lo for _, lo, _ in out]), np.stack([hi for _, _, hi in out])
 

@@ -2,7 +2,8 @@
 
 from ._classifier import FeatureClassifier
 from ._forecaster import NaiveForecaster
+from ._mean import MeanRegressor
 from ._regressor import FeatureRegressor
 from ._tagger import WindowTagger
 
-__all__ = ["FeatureClassifier", "FeatureRegressor", "NaiveForecaster", "WindowTagger"]
+__all__ = ["FeatureClassifier", "FeatureRegressor", "MeanRegressor", "NaiveForecaster", "WindowTagger"]

@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ...data import check_classification_targets, check_sequences
 from .._base import SEQUENCE_EXPECTED_FAILED_CHECKS, Capabilities, SequenceInputMixin, encode_labels
-from ._features import SummaryFeatures, symbol_ngrams
+from .._features import SummaryFeatures, symbol_ngrams
 
 __all__ = ["FeatureClassifier", "FeatureInputMixin"]
 

@@ -1,5 +1,5 @@
 """HMMClassifier: one hidden Markov model per class, prediction by maximum
-log-likelihood plus log prior (DESIGN.md, "HMM" row of the task table)."""
+log-likelihood plus log prior."""
 
 from __future__ import annotations
 
@@ -7,16 +7,14 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.special import logsumexp, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import ThreadpoolController
 
-from ...data import SequenceCollection, check_classification_targets
-from .._base import SEQUENCE_EXPECTED_FAILED_CHECKS, Capabilities, SequenceInputMixin, encode_labels
+from ...data import SequenceCollection, one_thread, plain_value
+from .._base import Capabilities, SequenceInputMixin
+from .._classifier_base import LikelihoodClassifierMixin
 from ._fitting import COVARIANCE_TYPES, EMISSIONS, TOPOLOGIES, HMMSpec, fit_best_hmm, sequence_log_likelihoods
 
 __all__ = ["HMMClassifier"]
@@ -30,7 +28,7 @@ _KINDS = {
 }
 
 
-class HMMClassifier(SequenceInputMixin, ClassifierMixin, BaseEstimator):
+class HMMClassifier(LikelihoodClassifierMixin, SequenceInputMixin, ClassifierMixin, BaseEstimator):
     """One hidden Markov model per class; predict the class whose model gives
     the sequence the highest log-likelihood plus log prior.
 
@@ -69,7 +67,7 @@ class HMMClassifier(SequenceInputMixin, ClassifierMixin, BaseEstimator):
         accuracy; benchmarks/bench_hmm_classifier.py --choices): on digits
         read as 8 rows of 8 pixels, left-right beats ergodic with 4 states
         (0.81 vs 0.80) and 8 states (0.89 vs 0.87) and converges in fewer
-        iterations (NOTES.md saw 0.83 vs 0.67 on GunPoint): a class's
+        iterations (0.83 vs 0.67 measured on GunPoint): a class's
         sequences share an order (stroke, gesture, word) that a left-right
         chain encodes. On symbol sequences from ergodic 2-state sources the
         left-right model loses (0.63 vs 0.67; Bayes 0.70): text and
@@ -169,15 +167,6 @@ class HMMClassifier(SequenceInputMixin, ClassifierMixin, BaseEstimator):
     capabilities = Capabilities(
         task="classify", family="hmm", input_kinds=frozenset({"real", "symbol", "text"}), probabilistic=True
     )
-    _expected_failed_checks = {
-        **SEQUENCE_EXPECTED_FAILED_CHECKS,
-        "check_classifiers_train": (
-            "besides training accuracy (> 0.83 on blobs read as length-2 sequences, which passes and "
-            "is asserted in tests/test_hmm.py) it requires predict(X.T) to raise, but X.T is a valid "
-            "collection of 2 univariate sequences of length 300"
-        ),
-    }
-
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "emission": [StrOptions({"auto", *EMISSIONS})],
@@ -242,10 +231,7 @@ class HMMClassifier(SequenceInputMixin, ClassifierMixin, BaseEstimator):
         self
         """
         coll = self._validate_fit_X(X, kinds=_KINDS[self.emission])
-        y = check_classification_targets(coll, y, estimator_name=type(self).__name__)
-        self.classes_, y_enc = encode_labels(y)
-        counts = np.bincount(y_enc, minlength=len(self.classes_))
-        self.class_log_prior_ = np.log(counts / counts.sum())
+        y_enc = self._fit_classes(coll, y)
         real = coll.kind == "real"
         self.emission_ = ("gaussian" if real else "categorical") if self.emission == "auto" else self.emission
         self.topology_ = ("left-right" if real else "ergodic") if self.topology == "auto" else self.topology
@@ -254,8 +240,8 @@ class HMMClassifier(SequenceInputMixin, ClassifierMixin, BaseEstimator):
         spec = self._spec()
         base_seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         self.models_, self.fit_report_ = [], []
-        with _one_thread():
-            for k, label in enumerate(_plain(c) for c in self.classes_):
+        with one_thread():
+            for k, label in enumerate(plain_value(c) for c in self.classes_):
                 self._fit_class(coll[np.flatnonzero(y_enc == k)], k, label, spec, base_seed)
         self._warn_not_converged()
         return self
@@ -297,7 +283,7 @@ class HMMClassifier(SequenceInputMixin, ClassifierMixin, BaseEstimator):
 
     def _warn_not_converged(self) -> None:
         late = [
-            (_plain(label), r) for label, r in zip(self.classes_, self.fit_report_) if not r.converged
+            (plain_value(label), r) for label, r in zip(self.classes_, self.fit_report_) if not r.converged
         ]
         if late:
             names = ", ".join(repr(label) for label, _ in late[:10]) + (" ..." if len(late) > 10 else "")
@@ -309,35 +295,16 @@ class HMMClassifier(SequenceInputMixin, ClassifierMixin, BaseEstimator):
                 stacklevel=3,
             )
 
-    def predict_joint_log_proba(self, X) -> np.ndarray:
-        """``log p(x, c)`` per sequence and class: each class model's
-        log-likelihood (nats) plus the class log prior, shape ``(n, n_classes)``.
+    def _class_log_likelihood(self, coll: SequenceCollection) -> np.ndarray:
+        """Each class model's log-likelihood (nats) of each sequence, ``(n, n_classes)``.
 
         Log-likelihoods of real-valued sequences are those of the z-scored
         data the models see (scaling shifts every class's log-likelihood
         of a sequence by the same constant).
         """
-        check_is_fitted(self, "models_")
-        coll = self._validate_predict_X(X)
         X_c, lengths = self._model_input(coll)
-        with _one_thread():
-            loglik = np.column_stack([sequence_log_likelihoods(m, X_c, lengths) for m in self.models_])
-        return loglik + self.class_log_prior_
-
-    def predict_log_proba(self, X) -> np.ndarray:
-        """Log posterior class probabilities ``(n, n_classes)``."""
-        joint = self.predict_joint_log_proba(X)
-        return joint - logsumexp(joint, axis=1, keepdims=True)
-
-    def predict_proba(self, X) -> np.ndarray:
-        """Posterior class probabilities ``(n, n_classes)``: the softmax of
-        log-likelihood plus log prior."""
-        return softmax(self.predict_joint_log_proba(X), axis=1)
-
-    def predict(self, X) -> np.ndarray:
-        """Most probable class per sequence ``(n,)``."""
-        best = np.argmax(self.predict_joint_log_proba(X), axis=1)
-        return self.classes_[best]
+        with one_thread():
+            return np.column_stack([sequence_log_likelihoods(m, X_c, lengths) for m in self.models_])
 
 
 def _scaling(coll: SequenceCollection, how: str) -> tuple[np.ndarray, np.ndarray]:
@@ -353,30 +320,3 @@ def _scaling(coll: SequenceCollection, how: str) -> tuple[np.ndarray, np.ndarray
     std = np.sqrt(var) if how == "feature" else np.full_like(var, np.sqrt(var.mean()))
     std[std < 10 * np.finfo(np.float64).eps] = 1.0
     return mean, std
-
-
-_THREADPOOL_CONTROLLER = None
-
-
-def _one_thread():
-    """One BLAS and one OpenMP thread while hmmlearn works.
-
-    hmmlearn's arrays are small (states x features) and its k-means
-    initialisation is small too, so extra threads only add contention: on
-    this project's 2-core machines under load, the Gaussian known-answer fit
-    of tests/test_hmm.py took 19.5 s with the default 2 threads and 2.5 s
-    with one. (scikit-learn's KMeans limits BLAS inside its own loops for
-    the same reason.) Parallelism belongs to the runner, one job per core.
-
-    The controller is built once (scanning the loaded libraries costs ~10 ms,
-    2% of a small fit), as scikit-learn does in ``utils.fixes``.
-    """
-    global _THREADPOOL_CONTROLLER
-    if _THREADPOOL_CONTROLLER is None:
-        _THREADPOOL_CONTROLLER = ThreadpoolController()
-    return _THREADPOOL_CONTROLLER.limit(limits=1)
-
-
-def _plain(label):
-    """A class label as a Python scalar, so messages read 3 or 'cat', not np.int64(3)."""
-    return label.item() if isinstance(label, np.generic) else label

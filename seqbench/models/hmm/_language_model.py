@@ -1,6 +1,5 @@
 """HMMLanguageModel: a categorical hidden Markov model over the vocabulary
-as a language model (DESIGN.md, HMM row: exact likelihood by the forward
-algorithm; sampling)."""
+as a language model: exact likelihood by the forward algorithm; sampling."""
 
 from __future__ import annotations
 
@@ -46,7 +45,7 @@ class HMMLanguageModel(LanguageModelMixin, BaseEstimator):
     pseudo-count over the *whole* vocabulary (``<unk>`` included), so no
     symbol has probability zero: with hmmlearn's default prior, a symbol
     never emitted in training makes ``score`` fail with an underflow error
-    (NOTES.md). The log-likelihood of a sequence is exact (forward
+    (measured with hmmlearn 0.3.3). The log-likelihood of a sequence is exact (forward
     algorithm, hmmlearn's ``score``).
 
     ``sample`` draws each symbol from the model's predictive distribution

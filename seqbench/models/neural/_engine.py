@@ -28,20 +28,17 @@ gradient element (``grad_clip_value``); truncated back-propagation through
 time for many-to-one and aligned models (``tbptt``: every
 :class:`~._modules.RecurrentEncoder` in the module runs in chunks of that
 many steps during training, the state carried forward detached, so
-gradients flow back at most ``tbptt`` steps); the mean total gradient norm
+gradients flow back at most ``tbptt`` steps: the trainer passes ``bptt=tbptt``
+to the module's ``forward``); the mean total gradient norm
 of each epoch is in the history, so exploding gradients are visible.
 
-Also here: the device choice (``"auto"``), :func:`torch_session`, which
+Also here: the device choice (``"auto"``) and :func:`torch_session`, which
 fixes the torch thread count and seeds torch for the duration of a fit
-without touching the caller's global random state, and
-:func:`initialise_only`, under which a fit builds everything (module
-initialised from ``random_state``, batches) but runs no epoch: the
-diagnostics read untrained networks exactly as ``fit`` would start them.
+without touching the caller's global random state.
 """
 
 from __future__ import annotations
 
-import contextvars
 import copy
 import math
 import time
@@ -54,7 +51,6 @@ from sklearn.utils import check_random_state
 from torch.nn.utils import clip_grad_norm_, clip_grad_value_, get_total_norm
 
 from ._batches import Batch, SequenceBatches
-from ._modules import truncated_bptt
 
 __all__ = [
     "TrainingConfig",
@@ -66,7 +62,6 @@ __all__ = [
     "per_step_outputs",
     "resolve_device",
     "torch_session",
-    "initialise_only",
 ]
 
 EVAL_BATCH_SIZE = 256
@@ -92,6 +87,9 @@ class TrainingConfig:
     n_iter_no_change : with a validation source, stop after this many epochs
         without a lower validation loss and restore the best weights
     eval_batch_size : sequences per batch when evaluating or predicting
+
+    The values are taken as given: the estimators check their parameters
+    once, where ``fit`` starts (``_parameter_constraints``).
     """
 
     lr: float = 1e-3
@@ -102,12 +100,6 @@ class TrainingConfig:
     eval_batch_size: int = EVAL_BATCH_SIZE
     grad_clip_value: float | None = None
     tbptt: int | None = None
-
-    def __post_init__(self):
-        if self.grad_clip_value is not None and not self.grad_clip_value > 0:
-            raise ValueError(f"grad_clip_value must be > 0 or None, got {self.grad_clip_value!r}")
-        if self.tbptt is not None and (int(self.tbptt) != self.tbptt or self.tbptt < 1):
-            raise ValueError(f"tbptt must be a positive integer or None, got {self.tbptt!r}")
 
 
 @dataclass
@@ -155,23 +147,6 @@ def torch_session(*, num_threads: int | None = None, seed: int | None = None, de
             yield
     finally:
         torch.set_num_threads(previous)
-
-
-_INITIALISE_ONLY = contextvars.ContextVar("seqbench_initialise_only", default=False)
-
-
-@contextmanager
-def initialise_only():
-    """Inside this block :meth:`Trainer.fit` runs no epoch: an estimator's
-    ``fit`` validates, encodes the targets, seeds torch and builds its module
-    exactly as usual and ends with the initial (untrained) weights, an empty
-    ``history_`` and ``n_iter_ == 0``. The gradient diagnostics use it to
-    study a network as training would start it."""
-    token = _INITIALISE_ONLY.set(True)
-    try:
-        yield
-    finally:
-        _INITIALISE_ONLY.reset(token)
 
 
 class EarlyStopping:
@@ -264,11 +239,7 @@ class Trainer:
         ``on_epoch(record)``, when given, is called with each epoch's history
         record as soon as it exists; what it raises ends the fit."""
         result = FitResult()
-        if _INITIALISE_ONLY.get():
-            self.module.eval()
-            return result
-        with truncated_bptt(self.module, self.config.tbptt):
-            self._fit_epochs(train, val, result, on_epoch)
+        self._fit_epochs(train, val, result, on_epoch)
         self.module.eval()
         return result
 
@@ -335,7 +306,10 @@ class Trainer:
         return loss, norm
 
     def compute_loss(self, batch: Batch):
-        """``(output, loss)`` of the module on one batch."""
+        """``(output, loss)`` of the module on one batch; in training mode
+        with ``tbptt`` set, the module reads it with ``bptt=tbptt``."""
+        if self.config.tbptt is not None and self.module.training:
+            return self.module(batch.inputs, batch.lengths, batch.targets, bptt=self.config.tbptt)
         return self.module(batch.inputs, batch.lengths, batch.targets)
 
     def clip_gradients(self) -> torch.Tensor:

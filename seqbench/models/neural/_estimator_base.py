@@ -31,8 +31,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ...data import plain_value
 from ._batches import SequenceBatches
-from ._engine import Trainer, TrainingConfig, predict_outputs, resolve_device, torch_session
+from ._engine import FitResult, Trainer, TrainingConfig, predict_outputs, resolve_device, torch_session
 from ._modules import RECURRENT_INITS, RNNConfig
 
 __all__ = [
@@ -134,8 +135,7 @@ def label_indices(classes: np.ndarray, labels: np.ndarray, name: str = "y") -> n
     unknown = np.flatnonzero(classes[index] != labels)
     if unknown.size:
         i = int(unknown[0])
-        label = labels[i].item() if isinstance(labels[i], np.generic) else labels[i]  # 7, not np.int64(7)
-        raise ValueError(f"{name}[{i}] = {label!r} is not one of the classes seen in fit: {classes.tolist()}")
+        raise ValueError(f"{name}[{i}] = {plain_value(labels[i])!r} is not one of the classes seen in fit: {classes.tolist()}")
     return index.astype(np.int64)
 
 
@@ -225,13 +225,22 @@ class NeuralEstimatorMixin(ModuleOnCPUPickleMixin):
             )
 
     # -- fit ------------------------------------------------------------------------------
-    def _train(self, setup) -> None:
+    def initialize(self, X, y=None):
+        """Everything ``fit(X, y)`` does except training: validate, encode
+        the targets, seed torch from ``random_state`` and build the module,
+        which keeps its initial weights (``history_`` empty, ``n_iter_ ==
+        0``). The gradient diagnostics study a network as training would
+        start it this way. Returns ``self``."""
+        return self._fit(X, y, epochs=False)
+
+    def _train(self, setup, *, epochs: bool = True) -> None:
         """The fit template: resolve the device, draw the torch seed from
         ``random_state``, then with torch seeded and ``num_threads`` threads
         call ``setup(device, rng) -> (module, train, val)`` (``val`` None
-        without early stopping) and train the module on the sources; store
-        ``module_``, ``history_``, ``n_iter_``, ``best_epoch_``, ``device_``.
-        ``rng`` also orders the batches, after ``setup`` has used it."""
+        without early stopping) and train the module on the sources (no
+        epoch when ``epochs`` is False); store ``module_``, ``history_``,
+        ``n_iter_``, ``best_epoch_``, ``device_``. ``rng`` also orders the
+        batches, after ``setup`` has used it."""
         self._check_tbptt()
         device = resolve_device(self.device)
         rng = check_random_state(self.random_state)
@@ -239,7 +248,8 @@ class NeuralEstimatorMixin(ModuleOnCPUPickleMixin):
         with torch_session(num_threads=self.num_threads, seed=seed, device=device):
             module, train, val = setup(device, rng)
             trainer = self._trainer_class(module, self._training_config(), device=device, random_state=rng)
-            result = trainer.fit(train, val, on_epoch=self.epoch_callback)
+            result = trainer.fit(train, val, on_epoch=self.epoch_callback) if epochs else FitResult()
+            module.eval()
         self.module_, self.history_ = module, result.history
         self.n_iter_, self.best_epoch_ = result.n_epochs, result.best_epoch
         self.device_ = str(device)

@@ -180,9 +180,12 @@ class _RNNBase(NeuralEstimatorMixin, SequenceInputMixin, BaseEstimator):
             loss=self._loss,
         )
 
-    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Train on sequences ``X`` (any form of the data contract) and targets ``y`` ``(n,)``."""
+        return self._fit(X, y, epochs=True)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def _fit(self, X, y, *, epochs: bool):
         X = self._validate_fit_X(X, kinds=_INPUT_KINDS)
         targets, n_outputs = self._encode_targets(X, y)
 
@@ -192,7 +195,7 @@ class _RNNBase(NeuralEstimatorMixin, SequenceInputMixin, BaseEstimator):
             train = subset_batches(X.sequences, targets, train_idx, device)
             return module, train, subset_batches(X.sequences, targets, val_idx, device)
 
-        self._train(setup)
+        self._train(setup, epochs=epochs)
         return self
 
     # -- predict ----------------------------------------------------------------------------
@@ -201,7 +204,7 @@ class _RNNBase(NeuralEstimatorMixin, SequenceInputMixin, BaseEstimator):
         return self._module_outputs(X).astype(np.float64)
 
     # -- diagnostics: the module's own training inputs and targets ------------------------
-    def _gradient_flow_batches(self, X, y) -> SequenceBatches:
+    def training_batches(self, X, y) -> SequenceBatches:
         """``X`` and ``y`` as the module is trained on them (targets encoded
         as in ``fit``), on the module's device: the hook that
         ``seqbench.diagnostics.gradient_norms_through_time`` calls."""

@@ -1,6 +1,6 @@
 """RNNForecaster: window-based recurrent forecasters on the shared engine.
 
-Two strategies (DESIGN.md, "forecast" row):
+Two strategies:
 
 - ``"recursive"``: a one-step model. The recurrent encoder reads a window of
   ``window`` steps; a linear head on its last state predicts the next step.
@@ -50,7 +50,7 @@ __all__ = ["RNNForecaster", "ForecastRNN"]
 
 
 class ForecastRNN(nn.Module):
-    """Window in, forecast out: ``forward(inputs, lengths=None, targets=None) -> (output, loss)``.
+    """Window in, forecast out: ``forward(inputs, lengths=None, targets=None, *, bptt=None) -> (output, loss)``.
 
     inputs : ``(B, window, d)`` float32, standardised
     output : ``(B, d)`` next step (``horizon=None``: recursive), or
@@ -68,8 +68,8 @@ class ForecastRNN(nn.Module):
             self.register_buffer("steps", torch.eye(horizon), persistent=False)  # decoder inputs (H, H)
         self.head = nn.Linear(config.hidden_size, config.n_outputs)
 
-    def forward(self, inputs, lengths=None, targets=None):
-        outputs, state = self.encoder(inputs, lengths)
+    def forward(self, inputs, lengths=None, targets=None, *, bptt=None):
+        outputs, state = self.encoder(inputs, lengths, bptt=bptt)
         if self.horizon is None:
             h = state[0] if isinstance(state, tuple) else state  # (L, B, hidden); LSTM: (h, c)
             output = self.head(h[-1])  # last layer's final state -> (B, d)
@@ -174,9 +174,12 @@ class RNNForecaster(NeuralEstimatorMixin, ForecasterMixin, BaseEstimator):
         self.epoch_callback = epoch_callback
 
     # ------------------------------------------------------------------ fit
-    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Train on every window of every series of ``X`` (collection, or one series); ``y`` is ignored."""
+        return self._fit(X, y, epochs=True)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def _fit(self, X, y=None, *, epochs: bool):
         coll = self._validate_fit_series(X)
         X_all = np.concatenate(coll.sequences)
         mean, scale = X_all.mean(axis=0), X_all.std(axis=0)
@@ -189,7 +192,7 @@ class RNNForecaster(NeuralEstimatorMixin, ForecasterMixin, BaseEstimator):
             val = SequenceBatches(inputs[is_val], targets[is_val], device=device) if self.early_stopping else None
             return module, train, val
 
-        self._train(setup)
+        self._train(setup, epochs=epochs)
         self.mean_, self.scale_, self.n_windows_ = mean, scale, len(inputs)
         self._set_fitted_input(coll)
         return self
@@ -267,7 +270,7 @@ class RNNForecaster(NeuralEstimatorMixin, ForecasterMixin, BaseEstimator):
         return torch.stack(steps, dim=1)
 
     # -------------------- diagnostics: the module's own training inputs and targets
-    def _gradient_flow_batches(self, X, y=None) -> SequenceBatches:
+    def training_batches(self, X, y=None) -> SequenceBatches:
         """Every window of every series of ``X`` (standardised with the fitted
         ``mean_`` / ``scale_``) and the step(s) after it, as ``fit`` builds
         them, on the module's device: the hook that

@@ -322,15 +322,18 @@ class RNNLanguageModel(NeuralEstimatorMixin, LanguageModelMixin, BaseEstimator):
             )
         return train, val
 
-    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Train on ``X`` (strings or symbol-id sequences)."""
+        return self._fit(X, y, epochs=True)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def _fit(self, X, y=None, *, epochs: bool):
         sequences = self._validate_lm_fit_X(X).sequences
 
         def setup(device, rng):
             return (NextSymbolRNN(self._module_config()), *self._streams(sequences, device))
 
-        self._train(setup)
+        self._train(setup, epochs=epochs)
         return self
 
     # -- the LanguageModelMixin hooks -------------------------------------------------------

@@ -38,15 +38,15 @@ def detach_state(state):
 class StepRNN(EncoderWithHead):
     """Many-to-many (aligned) model: encoder → dropout → linear head at every step.
 
-    ``forward(inputs, lengths=None, targets=None) -> (logits, loss)``:
+    ``forward(inputs, lengths=None, targets=None, *, bptt=None) -> (logits, loss)``:
     ``logits`` ``(B, T, n_outputs)``; ``loss`` the mean cross-entropy over the
     valid steps (targets padded with ``IGNORE_INDEX`` drop out), or None.
     With ``bidirectional`` the backward direction of a packed batch starts at
     each sequence's own last step, so padding never leaks into a real step.
     """
 
-    def forward(self, inputs, lengths=None, targets=None):
-        outputs, _ = self.encoder(inputs, lengths)
+    def forward(self, inputs, lengths=None, targets=None, *, bptt=None):
+        outputs, _ = self.encoder(inputs, lengths, bptt=bptt)
         logits = self.head(self.dropout(_padded(outputs, inputs.shape[1])))  # (B, T, C)
         return logits, None if targets is None else _step_loss(logits, targets)
 

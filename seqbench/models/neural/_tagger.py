@@ -143,9 +143,12 @@ class RNNTagger(NeuralEstimatorMixin, TaggerMixin, SequenceInputMixin, BaseEstim
             n_outputs=len(self.classes_), **self._input_config(kind), bidirectional=self.bidirectional
         )
 
-    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, Y):
         """Train on sequences ``X`` and per-step labels ``Y`` (``Y[i]`` of shape ``(T_i,)``)."""
+        return self._fit(X, Y, epochs=True)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def _fit(self, X, Y, *, epochs: bool):
         coll = self._validate_fit_X(X)
         Y = check_tag_targets(coll.lengths, Y, estimator_name=type(self).__name__)
         self.classes_, Y_enc = encode_tag_labels(Y)
@@ -156,7 +159,7 @@ class RNNTagger(NeuralEstimatorMixin, TaggerMixin, SequenceInputMixin, BaseEstim
             val = subset_batches(coll.sequences, Y_enc, val_idx, device)
             return module, subset_batches(coll.sequences, Y_enc, train_idx, device), val
 
-        self._train(setup)
+        self._train(setup, epochs=epochs)
         return self
 
     def _logits(self, X) -> list[np.ndarray]:
@@ -171,7 +174,7 @@ class RNNTagger(NeuralEstimatorMixin, TaggerMixin, SequenceInputMixin, BaseEstim
         return [self.classes_[z.argmax(axis=1)] for z in self._logits(X)]
 
     # -- diagnostics: the module's own training inputs and targets ------------------------
-    def _gradient_flow_batches(self, X, Y) -> SequenceBatches:
+    def training_batches(self, X, Y) -> SequenceBatches:
         """``X`` and the per-step labels ``Y`` as class indices (the encoding
         of ``fit``), on the module's device: the hook that
         ``seqbench.diagnostics.gradient_norms_through_time`` calls."""
