@@ -97,7 +97,7 @@ def test_tuned_jobs_have_their_own_keys_and_fixed_jobs_keep_theirs():
         "{ C = { low = 0.01, high = 10.0, log = true } }", "{ C = 1.0 }").replace("[tuning]\ntrials = 3", ""))))
     tuned = make_plan(resolve_suite(parse_suite(BASE)))
     more = make_plan(resolve_suite(parse_suite(BASE.replace("trials = 3", "trials = 4"))))
-    assert fixed.jobs[0].tuning is None and tuned.jobs[0].tuning["trials"] == 3
+    assert fixed.jobs[0].search is None and tuned.jobs[0].search["trials"] == 3
     assert len({fixed.jobs[0].key, tuned.jobs[0].key, more.jobs[0].key}) == 3
 
 

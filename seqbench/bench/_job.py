@@ -121,7 +121,7 @@ def run_job(job, *, phase=lambda name: None) -> dict:
             phase("load")
             dataset, checksum = load_dataset(job.dataset, job.dataset_options, job.dataset_random_state)
             _check_same_data(job, checksum)
-            if job.tuning:
+            if job.search:
                 outcome, estimator = _tuned(job, dataset, phase, result)
             else:
                 estimator = build_estimator(job, dataset)

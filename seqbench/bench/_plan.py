@@ -56,8 +56,9 @@ class Job:
     threads: int | None = None
     timeout: float | None = None
     # a tuned job: {"space": {...}, "trials": N, "timeout", "validation_fraction",
-    # "n_origins"} (bench._search_space); None for a fixed configuration
-    tuning: dict | None = None
+    # "n_origins"} (bench._search_space); None for a fixed configuration. Not
+    # named "tuning": that is the store's column for what tuning chose.
+    search: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -261,17 +262,17 @@ def _load_all_seeds(inst: _DatasetInstance, suite: Suite) -> list:
 
 
 def _job(suite, inst, task, checksum, rs, variant, seed, fold, n_folds, protocol) -> Job:
-    tuning = {"space": variant.search, **suite.tuning} if variant.search else None
+    search = {"space": variant.search, **suite.tuning} if variant.search else None
     key = job_key(
         dataset=inst.name, dataset_options=inst.options, dataset_checksum=checksum,
-        model=variant.name, params=variant.params, seed=seed, fold=fold, protocol=protocol, tuning=tuning,
+        model=variant.name, params=variant.params, seed=seed, fold=fold, protocol=protocol, tuning=search,
     )
     return Job(
         key=key, suite=suite.name, task=task, dataset=inst.name, dataset_label=inst.label,
         dataset_options=inst.options, dataset_random_state=rs, dataset_checksum=checksum,
         model=variant.name, model_label=variant.label, family=variant.family, params=variant.params,
         seed=seed, random_state=derive_seed("model", inst.name, inst.options, variant.name, seed),
-        fold=fold, n_folds=n_folds, protocol=protocol, tuning=tuning,
+        fold=fold, n_folds=n_folds, protocol=protocol, search=search,
     )
 
 

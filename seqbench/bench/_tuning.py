@@ -1,9 +1,9 @@
 """Tuning inside one job: Optuna trials on validation data, one refit, one test.
 
-A tuned job (``job.tuning`` set) runs:
+A tuned job (``job.search`` set) runs:
 
 1. ``tune``: an in-memory Optuna study per job, a ``TPESampler`` seeded
-   from the job's seed, ``job.tuning["trials"]`` trials (stopping early
+   from the job's seed, ``job.search["trials"]`` trials (stopping early
    when the ``timeout`` of tuning is spent). Each trial draws a
    configuration from the search space, fits the estimator on the
    inner-train part of every validation fold (``_inner_split``) and scores it
@@ -132,7 +132,7 @@ def _make_objective(job, dataset, folds, main: str, greater: bool, deadline):
             raise
 
     def attempt(trial) -> float:
-        chosen = suggest(trial, job.tuning["space"])
+        chosen = suggest(trial, job.search["space"])
         trial.set_user_attr("params", chosen)
         same = canonical_json(chosen)
         if same in seen:  # TPE can draw a configuration again: its score is known, refitting costs time only
@@ -182,7 +182,7 @@ def tune(job, dataset) -> TuningResult:
 
     Raises ``TuningFailed`` when no trial completes.
     """
-    budget = job.tuning
+    budget = job.search
     main_record = TASK_METRICS[dataset.task][0]  # the task's main metric comes first
     main, greater = main_record.name, main_record.greater_is_better
     start = time.monotonic()
@@ -223,6 +223,6 @@ def tuned_evaluate(job, dataset, phase=lambda name: None):
     estimator = build_estimator(dataclasses.replace(job, params=params), dataset)
     start = time.monotonic()
     outcome = evaluate(estimator, dataset, job, phase)
-    record = result.record(job.tuning["space"], job.tuning)
+    record = result.record(job.search["space"], job.search)
     record["refit_seconds"] = time.monotonic() - start
     return outcome, estimator, record, result.trials
