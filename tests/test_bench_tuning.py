@@ -347,6 +347,7 @@ def test_only_tuned_contenders_decide_and_the_tuning_section_reports_them(tmp_pa
         assert [e.model for e in ctx.contenders("classify", "a")] == ["tuned LR"]
         comparison = compare_task(ctx, "classify")
         assert list(comparison.scores.columns) == ["tuned LR"]  # ablations and the untuned family never rank
+        assert set(comparison.excluded) == {"fixed LR(C=0.001)", "fixed LR(C=100.0)", "noisy"}
         jobs = [j for j in data.jobs if j["model_label"] == "tuned LR" and j["dataset_label"] == "a"]
         validation = sum(j["tuning"]["validation_score"] for j in jobs) / len(jobs)
     report = build_report(summary.store)
