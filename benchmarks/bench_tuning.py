@@ -7,9 +7,11 @@ Usage:
 Runs ``seqbench run`` (process executor, fresh output folder, the command a
 user types, without the report) on the named suite and prints:
 
-- the wall time, the CPU seconds of the run and its workers (``getrusage``
-  of the children: less sensitive than wall time to other people's load on
-  a shared machine), and the load average before and after;
+- the wall time and the load average before and after (on a shared
+  machine other people's load inflates every time here);
+- the job-seconds (tuning + refit + predict summed over jobs) and their
+  ratio to refit + predict alone: the cost of tuning against an untuned run
+  of the same contenders, measured within one run, so under one load;
 - where the time goes: per task and family, the jobs' summed seconds of
   tuning (all trials), refit and prediction;
 - the fraction of neural trials pruned, and trial counts by state;
@@ -26,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import sqlite3
 import subprocess
 import sys
@@ -96,19 +97,16 @@ def run(suite_text: str, jobs: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "suite.toml"
         path.write_text(suite_text)
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         load_before = os.getloadavg()
         start = time.perf_counter()
         cmd = [sys.executable, "-m", "seqbench.bench", "run", "--suite", str(path), "--jobs", str(jobs),
                "--out", str(Path(tmp) / "out"), "--no-progress"]
         done = subprocess.run(cmd, capture_output=True, text=True)
         wall = time.perf_counter() - start
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if done.returncode != 0:
             sys.exit(done.stderr)
         rows = _rows(Path(tmp) / "out" / "results.sqlite")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"wall": wall, "cpu": cpu, "load": (load_before, os.getloadavg()), "rows": rows,
+    return {"wall": wall, "load": (load_before, os.getloadavg()), "rows": rows,
             "summary": done.stdout.strip().splitlines()[-1]}
 
 
@@ -126,8 +124,7 @@ def report(result: dict) -> None:
 
     print(result["summary"])
     (l1, _, _), (l2, _, _) = result["load"]
-    print(f"wall {result['wall']:.1f} s, CPU {result['cpu']:.1f} s (run + workers), "
-          f"load average {l1:.1f} before, {l2:.1f} after")
+    print(f"wall {result['wall']:.1f} s, load average {l1:.1f} before, {l2:.1f} after")
     cost = defaultdict(lambda: [0, 0.0, 0.0, 0.0])
     states = defaultdict(lambda: defaultdict(int))
     for r in result["rows"]:
@@ -140,6 +137,8 @@ def report(result: dict) -> None:
         for t in json.loads(r["trials"]) if r["trials"] else []:
             states[r["family"]][t["state"]] += 1
     total = sum(c[1] + c[2] + c[3] for c in cost.values()) or 1.0
+    untuned = sum(c[2] + c[3] for c in cost.values()) or 1.0
+    print(f"job-seconds {total:.0f}; against refit + predict alone {total / untuned:.1f}x")
     print("\n| task | family | jobs | tuning s | refit (fit) s | predict s | share |\n|---|---|---|---|---|---|---|")
     for (task, family), (n, tune_s, fit_s, pred_s) in sorted(cost.items(), key=lambda kv: -sum(kv[1][1:])):
         print(f"| {task} | {family} | {n} | {tune_s:.1f} | {fit_s:.1f} | {pred_s:.1f} | "
