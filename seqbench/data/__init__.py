@@ -1,6 +1,6 @@
 """Sequence collections: the data contract, batching and tokenizers."""
 
-from ._batching import length_buckets, pad_sequences
+from ._batching import MAX_LENGTH_RATIO, bucket_bounds, bucket_plan, length_buckets, pad_sequences
 from ._contract import (
     SequenceCollection,
     check_classification_targets,
@@ -17,6 +17,9 @@ __all__ = [
     "check_regression_targets",
     "pad_sequences",
     "length_buckets",
+    "bucket_plan",
+    "bucket_bounds",
+    "MAX_LENGTH_RATIO",
     "Tokenizer",
     "UNK",
     "plain_value",

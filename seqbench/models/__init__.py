@@ -6,7 +6,16 @@ from __future__ import annotations
 import difflib
 
 from .autoregressive import ARClassifier, ARForecaster, NGramLanguageModel
-from .baseline import FeatureClassifier, FeatureRegressor, MeanRegressor, NaiveForecaster, WindowTagger
+from .baseline import (
+    ETSForecaster,
+    FeatureClassifier,
+    FeatureRegressor,
+    MeanRegressor,
+    NaiveForecaster,
+    NearestNeighborClassifier,
+    ThetaForecaster,
+    WindowTagger,
+)
 from .hmm import HMMClassifier, HMMForecaster, HMMLanguageModel, HMMTagger
 from .neural import RNNClassifier, RNNForecaster, RNNLanguageModel, RNNRegressor, RNNTagger
 
@@ -18,10 +27,13 @@ __all__ = [
     "FeatureClassifier",
     "FeatureRegressor",
     "MeanRegressor",
+    "NearestNeighborClassifier",
     "ARForecaster",
     "HMMForecaster",
     "RNNForecaster",
     "NaiveForecaster",
+    "ETSForecaster",
+    "ThetaForecaster",
     "HMMTagger",
     "RNNTagger",
     "WindowTagger",
@@ -43,10 +55,13 @@ REGISTRY: dict[str, type] = {
         FeatureClassifier,
         FeatureRegressor,
         MeanRegressor,
+        NearestNeighborClassifier,
         ARForecaster,
         HMMForecaster,
         RNNForecaster,
         NaiveForecaster,
+        ETSForecaster,
+        ThetaForecaster,
         HMMTagger,
         RNNTagger,
         WindowTagger,

@@ -32,14 +32,18 @@ __all__ = [
     "RecurrentEncoder",
     "EncoderWithHead",
     "PooledRNN",
+    "AdditiveAttention",
     "recurrent_layer",
     "pool_sequence",
+    "padded_outputs",
+    "POOLINGS",
     "init_recurrent_weights",
     "RECURRENT_INITS",
 ]
 
 _CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 RECURRENT_INITS = ("default", "orthogonal", "identity")
+POOLINGS = ("last", "mean", "max", "attention")
 
 
 @dataclass(frozen=True)
@@ -54,8 +58,12 @@ class RNNConfig:
         the fused ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU``; ``nonlinearity`` is
         used by the plain RNN only; ``dropout`` acts between stacked layers
         (PyTorch's own) and on the pooled features before the head
+    embedding_dropout : dropout on the embedded symbols (symbol input only;
+        0 disables it)
     pooling : "last" (final state of each direction at the last *valid*
-        step) or "mean" (mean of the outputs over the valid steps)
+        step), "mean" or "max" (mean or element-wise maximum of the outputs
+        over the valid steps), or "attention" (additive attention over the
+        valid steps, :class:`AdditiveAttention`)
     loss : "cross_entropy" (targets: int64 class indices) or "mse"
     init : recurrent weight initialisation, see :func:`init_recurrent_weights`
         ("default" keeps PyTorch's uniform initialisation)
@@ -80,6 +88,7 @@ class RNNConfig:
     loss: str = "cross_entropy"
     init: str = "default"
     forget_bias: float | None = None
+    embedding_dropout: float = 0.0
 
     @property
     def n_directions(self) -> int:
@@ -148,10 +157,14 @@ class RecurrentEncoder(nn.Module):
         else:
             self.embedding = None
             input_size = config.n_inputs
+        # only built when asked for, so the modules (and state dicts) of every other configuration stay as they were
+        self.embedding_dropout = nn.Dropout(config.embedding_dropout) if config.embedding_dropout > 0 else None
         self.rnn = recurrent_layer(config, input_size)
 
     def forward(self, inputs, lengths=None, state=None, *, bptt: int | None = None):
         x = self.embedding(inputs) if self.embedding is not None else inputs  # (B, T, E or d)
+        if self.embedding_dropout is not None and self.embedding is not None:
+            x = self.embedding_dropout(x)
         if self.training and bptt is not None and x.shape[1] > bptt:
             return self._forward_truncated(x, lengths, state, int(bptt))
         if lengths is not None:
@@ -279,24 +292,69 @@ def init_recurrent_weights(rnn: nn.RNNBase, init: str = "default", *, forget_bia
                 param[H : 2 * H] = 0.0
 
 
+def padded_outputs(outputs, lengths) -> tuple[torch.Tensor, torch.Tensor]:
+    """An encoder's per-step outputs as a padded tensor ``(B, T, F)`` and the
+    boolean mask ``(B, T)`` of the valid steps (all True when ``lengths`` is
+    None: every sequence of the batch has length ``T``)."""
+    if isinstance(outputs, PackedSequence):
+        padded, _ = pad_packed_sequence(outputs, batch_first=True)  # (B, T, F), zeros past the end
+    else:
+        padded = outputs
+    B, T = padded.shape[:2]
+    if lengths is None:
+        return padded, torch.ones((B, T), dtype=torch.bool, device=padded.device)
+    steps = torch.arange(T, device=padded.device)
+    return padded, steps.unsqueeze(0) < lengths.to(padded.device).unsqueeze(1)
+
+
 def pool_sequence(outputs, state, lengths, config: RNNConfig) -> torch.Tensor:
-    """One feature vector ``(B, D*H)`` per sequence from an encoder's result.
+    """One feature vector ``(B, D*H)`` per sequence from an encoder's result
+    (``pooling`` "last", "mean" or "max"; "attention" has parameters of its
+    own and lives in :class:`PooledRNN`).
 
     "last" concatenates the last layer's final state of each direction: the
     forward direction at the last valid step, the backward direction after
     reading back to step 0 (PyTorch returns these per sequence, padding
-    excluded, also for packed batches). "mean" averages the outputs over the
-    valid steps only.
+    excluded, also for packed batches). "mean" averages and "max" takes the
+    element-wise maximum of the outputs over the valid steps only.
     """
     if config.pooling == "last":
         h = state[0] if isinstance(state, tuple) else state  # (L*D, B, H); LSTM: (h, c)
         if config.n_directions == 1:
             return h[-1]  # (B, H)
         return torch.cat([h[-2], h[-1]], dim=1)  # (B, 2H): last layer, forward then backward
-    if isinstance(outputs, PackedSequence):
-        padded, _ = pad_packed_sequence(outputs, batch_first=True)  # (B, T, D*H), zeros past the end
-        return padded.sum(dim=1) / lengths.to(padded.device, padded.dtype).unsqueeze(1)
-    return outputs.mean(dim=1)
+    if config.pooling not in ("mean", "max"):
+        raise ValueError(f"pool_sequence pools 'last', 'mean' or 'max', got {config.pooling!r}")
+    if lengths is None:  # no padding anywhere
+        return outputs.mean(dim=1) if config.pooling == "mean" else outputs.amax(dim=1)
+    padded, mask = padded_outputs(outputs, lengths)
+    if config.pooling == "mean":
+        return padded.sum(dim=1) / lengths.to(padded.device, padded.dtype).unsqueeze(1)  # padding is zero
+    return padded.masked_fill(~mask.unsqueeze(-1), float("-inf")).amax(dim=1)
+
+
+class AdditiveAttention(nn.Module):
+    """Additive (Bahdanau-style) attention pooling over the valid steps.
+
+    ``score_t = v . tanh(W o_t + b)`` for each output ``o_t`` ``(F,)``;
+    padded steps get score -inf, so the weights ``a = softmax(score)`` are 0
+    there and sum to 1 over the valid steps; the pooled feature is
+    ``sum_t a_t o_t``. (Bahdanau, Cho and Bengio 2015, with a learned query
+    ``v`` in place of a decoder state, as in attention pooling for
+    classification.)
+
+    ``forward(outputs (B, T, F), mask (B, T) bool) -> (pooled (B, F), weights (B, T))``
+    """
+
+    def __init__(self, features: int, attention_size: int):
+        super().__init__()
+        self.project = nn.Linear(features, attention_size)
+        self.score = nn.Linear(attention_size, 1, bias=False)
+
+    def forward(self, outputs, mask):
+        scores = self.score(torch.tanh(self.project(outputs))).squeeze(-1)  # (B, T)
+        weights = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=1)  # (B, T), 0 on padding
+        return torch.bmm(weights.unsqueeze(1), outputs).squeeze(1), weights  # (B, F), (B, T)
 
 
 class EncoderWithHead(nn.Module):
@@ -314,7 +372,7 @@ class EncoderWithHead(nn.Module):
 
 
 class PooledRNN(EncoderWithHead):
-    """Many-to-one model: encoder → pooling → dropout → linear head.
+    """Many-to-one model: encoder → pooling (last, mean, max or attention) → dropout → linear head.
 
     ``forward(inputs, lengths=None, targets=None, *, bptt=None) -> (output, loss)``
     with ``output`` of shape ``(B, n_outputs)`` (class logits, or the
@@ -322,9 +380,21 @@ class PooledRNN(EncoderWithHead):
     or mean squared error over the batch (``None`` without targets).
     """
 
-    def forward(self, inputs, lengths=None, targets=None, *, bptt=None):
+    def __init__(self, config: RNNConfig):
+        super().__init__(config)
+        if config.pooling == "attention":
+            self.attention = AdditiveAttention(config.feature_size, config.hidden_size)
+
+    def features(self, inputs, lengths=None, *, bptt=None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Pooled features ``(B, D*H)`` and, with attention pooling, the
+        attention weights ``(B, T)`` (0 on padding; else None)."""
         outputs, state = self.encoder(inputs, lengths, bptt=bptt)
-        features = pool_sequence(outputs, state, lengths, self.config)  # (B, D*H)
+        if self.config.pooling != "attention":
+            return pool_sequence(outputs, state, lengths, self.config), None
+        return self.attention(*padded_outputs(outputs, lengths))
+
+    def forward(self, inputs, lengths=None, targets=None, *, bptt=None):
+        features, _ = self.features(inputs, lengths, bptt=bptt)  # (B, D*H)
         output = self.head(self.dropout(features))  # (B, n_outputs)
         if targets is None:
             return output, None

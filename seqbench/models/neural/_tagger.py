@@ -19,6 +19,7 @@ from ._batches import SequenceBatches
 from ._engine import per_step_outputs
 from ._estimator_base import (
     CONTROLS_DOC,
+    EARLY_STOPPING_DOC,
     NeuralEstimatorMixin,
     label_indices,
     neural_constraints,
@@ -62,7 +63,7 @@ class RNNTagger(NeuralEstimatorMixin, TaggerMixin, SequenceInputMixin, BaseEstim
         Hold out ``validation_fraction`` of the sequences, stop after
         ``n_iter_no_change`` epochs without a lower validation loss, restore
         the best weights.
-    validation_fraction : float, default=0.1
+""" + EARLY_STOPPING_DOC + """    validation_fraction : float, default=0.1
     n_iter_no_change : int, default=5
     random_state : int, RandomState or None
         Seeds the weights, dropout, the validation split and the batch order.
@@ -76,8 +77,10 @@ class RNNTagger(NeuralEstimatorMixin, TaggerMixin, SequenceInputMixin, BaseEstim
     ----------
     classes_ : ndarray ``(n_classes,)``
     module_ : StepRNN, trained, in eval mode
-    history_ : list of dict per epoch (epoch, train_loss, val_loss, grad_norm, seconds)
+    history_ : list of dict per epoch (epoch, train_loss, val_loss, grad_norm, seconds, lr)
     n_iter_, best_epoch_, device_
+    early_stopping_ : bool, whether training stopped on a validation split
+    stopping_ : str, how the number of epochs was decided (and why early stopping was refused)
     n_features_in_, input_kind_, n_symbols_, tokenizer_ : see SequenceInputMixin
     """
 
@@ -85,7 +88,9 @@ class RNNTagger(NeuralEstimatorMixin, TaggerMixin, SequenceInputMixin, BaseEstim
         task="tag", family="neural", input_kinds=frozenset({"real", "symbol", "text"}), probabilistic=True
     )
     _expected_failed_checks = TAGGER_EXPECTED_FAILED_CHECKS
-    _parameter_constraints: dict = neural_constraints("bidirectional", "embedding_dim", "tbptt", "tokenizer")
+    _parameter_constraints: dict = neural_constraints(
+        "bidirectional", "embedding_dim", "tbptt", "tokenizer", "lr_schedule"
+    )
 
     def __init__(
         self,
@@ -112,6 +117,7 @@ class RNNTagger(NeuralEstimatorMixin, TaggerMixin, SequenceInputMixin, BaseEstim
         tbptt=None,
         init="default",
         forget_bias=None,
+        lr_schedule=None,
         epoch_callback=None,
     ):
         self.cell = cell
@@ -136,6 +142,7 @@ class RNNTagger(NeuralEstimatorMixin, TaggerMixin, SequenceInputMixin, BaseEstim
         self.tbptt = tbptt
         self.init = init
         self.forget_bias = forget_bias
+        self.lr_schedule = lr_schedule
         self.epoch_callback = epoch_callback
 
     def _module_config(self, kind: str) -> RNNConfig:
