@@ -14,6 +14,7 @@ from ._long_range import recurrent_dynamics_section
 from ._plots_sections import confusion_section, cost_section, forecasts_section, learning_curves_section, oracle_section
 from ._run_sections import environment_section, failed_section, run_section
 from ._tables import leaderboards_section, overview_section
+from ._tuning_section import tuning_section
 
 __all__ = ["SECTION_BUILDERS", "default_sections"]
 
@@ -21,6 +22,7 @@ SECTION_BUILDERS = [
     run_section,
     overview_section,
     leaderboards_section,
+    tuning_section,
     comparison_section,
     cost_section,
     learning_curves_section,
