@@ -59,7 +59,7 @@ def read_ucr_tsv(path, classes, *, variable_length: bool) -> tuple[list, np.ndar
     for row, label in enumerate(labels, 1):
         if label not in allowed:
             raise ValueError(
-                f"{path}, row {row}: label {label!r} is not one of the card's classes {classes}; "
+                f"{path}, row {row}: label {str(label)!r} is not one of the card's classes {classes}; "
                 "the file or the card's meta.classes is wrong"
             )
     cells = frame.iloc[:, 1:]
