@@ -223,7 +223,7 @@ def _forecast_split(ds, job) -> tuple[list, list, np.ndarray]:
 
 
 def _forecast(est, ds, job, phase) -> Outcome:
-    from ..metrics import mae, mase, rmse, smape
+    from ..metrics import mae, mase, mase_per_series, rmse, smape, smape_per_series
 
     fit_series, histories, truths = _forecast_split(ds, job)
     season = int(ds.meta.get("season") or 1)
@@ -244,7 +244,13 @@ def _forecast(est, ds, job, phase) -> Outcome:
          "truth": truths[i].tolist(), "forecast": pred[i].tolist()}
         for i in range(min(len(histories), _MAX_FORECAST_SERIES))
     ]
-    return Outcome(metrics, fit_s, pred_s, {"forecasts": {"season": season, "series": shown}})
+    artefacts = {"forecasts": {"season": season, "series": shown}}
+    if len(truths) > 1:  # many series: their own scores, for the report's ranks across series
+        artefacts["per_series"] = {
+            "mase": mase_per_series(truths, pred, y_train=histories, season=season).tolist(),
+            "smape": smape_per_series(truths, pred).tolist(),
+        }
+    return Outcome(metrics, fit_s, pred_s, artefacts)
 
 
 # ------------------------------------------------------------ language model

@@ -13,6 +13,7 @@ from ..diagnostics import recurrent_dynamics_section
 from ._comparison import comparison_section
 from ._plots_sections import confusion_section, cost_section, forecasts_section, learning_curves_section, oracle_section
 from ._run_sections import environment_section, failed_section, run_section
+from ._series import series_section
 from ._tables import leaderboards_section, overview_section
 
 __all__ = ["SECTION_BUILDERS", "default_sections"]
@@ -22,6 +23,7 @@ SECTION_BUILDERS = [
     overview_section,
     leaderboards_section,
     comparison_section,
+    series_section,
     cost_section,
     learning_curves_section,
     forecasts_section,
