@@ -115,8 +115,9 @@ def _text(c: SeriesComparison, alpha: float) -> str:
     return f"Friedman test over {n} series and {len(c.models)} models: χ² = {stat:.2f}, p = {num(p, 3)}; {verdict}"
 
 
-def series_section(ctx: Context) -> Section | None:
-    """One subsection per forecasting dataset of many series; None if none."""
+def series_section(ctx: Context) -> Section:
+    """One subsection per forecasting dataset of many series (a note when
+    the run has none)."""
     children = []
     for dataset in ctx.datasets_of("forecast"):
         c = compare_series(ctx, dataset)
@@ -128,7 +129,8 @@ def series_section(ctx: Context) -> Section | None:
                                     kind="note"))  # fmt: skip
         children.append(Section(anchor("series", dataset), dataset, blocks))
     if not children:
-        return None
+        children = [Paragraph(f"No forecasting dataset of at least {MIN_SERIES} series has per-series scores from "
+                              "two or more models.", kind="note")]
     return Section("across-series", "Across series", children,
                    intro="Forecasting datasets of many series (the competitions' subsets): each model ranked on every "
                          "series by its MASE, with a Friedman test over the series.")  # fmt: skip
