@@ -70,3 +70,18 @@ def test_report_ranks_models_across_series(tmp_path):
     best = models[int(np.argmin(ranks.mean(axis=0)))]
     table = md[md.index("Across series"):]
     assert table.index(best) < min(table.index(m) for m in models if m != best)
+
+
+def test_a_series_too_short_for_a_model_is_na_with_its_reason(tmp_path):
+    from seqbench.bench import ResultsStore
+
+    suite = tmp_path / "short.toml"
+    suite.write_text(SUITE.replace('name = "series-tiny"', 'name = "short"').replace("season = 5", "season = 60"))
+    summary = run_suite(suite, out=tmp_path / "run", executor="serial", progress=False, threads=1,
+                        stream=open(tmp_path / "run.log", "w"))
+    with ResultsStore.open_reader(summary.store) as store:
+        jobs = {j["model_label"]: j for j in store.jobs()}
+    assert jobs["Drift"]["status"] == "ok"
+    short = jobs["Seasonal 5"]
+    assert short["status"] == "n/a" and short["error"].startswith("series too short: X: series 0 has 40 steps")
+    assert "one full season of 60 steps" in short["error"]

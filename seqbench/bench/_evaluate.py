@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..data import SeriesTooShortError
 from ._keys import json_safe
 
 __all__ = ["METRICS", "Diverged", "Outcome", "evaluate"]
@@ -213,7 +214,7 @@ def _forecast_split(ds, job) -> tuple[list, list, np.ndarray]:
         full = np.concatenate([h, t], axis=0)
         origin = len(full) - horizon - back
         if origin < 3:
-            raise ValueError(
+            raise SeriesTooShortError(
                 f"series {i} has {len(full)} steps: too short for rolling origin fold {job.fold} "
                 f"({job.n_folds} origins, step {job.protocol['step']}, horizon {horizon}); use fewer origins"
             )

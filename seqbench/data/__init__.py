@@ -7,6 +7,7 @@ from ._contract import (
     check_regression_targets,
     check_sequences,
 )
+from ._errors import SeriesTooShortError
 from ._tokenizer import UNK, Tokenizer
 
 __all__ = [
@@ -18,4 +19,5 @@ __all__ = [
     "length_buckets",
     "Tokenizer",
     "UNK",
+    "SeriesTooShortError",
 ]

@@ -40,6 +40,7 @@ from statsmodels.tsa.api import VAR
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 from threadpoolctl import threadpool_limits
 
+from ...data import SeriesTooShortError
 from .._base import Capabilities
 from .._forecast_base import ForecasterMixin
 
@@ -157,8 +158,8 @@ class ARForecaster(ForecasterMixin, BaseEstimator):
             raise ValueError(f"trend={self.trend!r} is not supported with VAR here; use 'n' or 'c'")
         return kind
 
-    def _too_short(self, n_steps: int, need: int, what: str) -> ValueError:
-        return ValueError(
+    def _too_short(self, n_steps: int, need: int, what: str) -> SeriesTooShortError:
+        return SeriesTooShortError(
             f"X: the training series has {n_steps} steps but {what} needs at least {need}; "
             "pass a longer series or lower the order"
         )
