@@ -29,7 +29,9 @@ def load_competition(card, files: dict) -> Dataset:
     names, history, future = read_competition(files["data"], card.meta["period"], int(card.meta["horizon"]))
     expected = card.meta.get("n_series")
     if expected is not None and len(names) != expected:
-        raise ValueError(f"{card.name}: {files['data']} holds {len(names)} {card.meta['period']} series, the card says {expected}")
+        raise ValueError(
+            f"{card.name}: {files['data']} holds {len(names)} {card.meta['period']} series, the card says {expected}"
+        )
     meta = {**card.meta, "series": names}
     return Dataset(card.name, "forecast", history, None, list(history), future, meta)
 

@@ -82,14 +82,17 @@ def _parse_one(where: str, task: str, entry: dict) -> Reference:
         raise ValueError(f"{where}: missing field(s) {', '.join(missing)}; every entry needs {', '.join(_FIELDS)}")
     unknown = sorted(set(entry) - set(_FIELDS) - set(_OPTIONAL))
     if unknown:
-        raise ValueError(f"{where}: unknown field(s) {', '.join(unknown)}; the fields are {', '.join(_FIELDS + _OPTIONAL)}")
+        known = ", ".join(_FIELDS + _OPTIONAL)
+        raise ValueError(f"{where}: unknown field(s) {', '.join(unknown)}; the fields are {known}")
     for name in _TEXT_FIELDS + tuple(f for f in _OPTIONAL if f in entry):
         if not isinstance(entry[name], str) or not entry[name].strip():
             raise ValueError(f"{where}: field {name} must be a non-empty string, got {entry[name]!r}")
     ranges = METRIC_RANGES[task]
     metric = entry["metric"]
     if metric not in ranges:
-        raise ValueError(f"{where}: field metric: unknown metric {metric!r} for task {task}; use one of {', '.join(ranges)}")
+        raise ValueError(
+            f"{where}: field metric: unknown metric {metric!r} for task {task}; use one of {', '.join(ranges)}"
+        )
     value = entry["value"]
     low, high = ranges[metric]
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
