@@ -115,9 +115,10 @@ def _text(c: SeriesComparison, alpha: float) -> str:
     return f"Friedman test over {n} series and {len(c.models)} models: χ² = {stat:.2f}, p = {num(p, 3)}; {verdict}"
 
 
-def series_section(ctx: Context) -> Section:
-    """One subsection per forecasting dataset of many series (a note when
-    the run has none)."""
+def series_section(ctx: Context) -> Section | None:
+    """One subsection per forecasting dataset of many series; None (no
+    section) when the run has none, like the long-range section: most runs
+    have no such dataset, and a note in each of their reports would be noise."""
     children = []
     for dataset in ctx.datasets_of("forecast"):
         c = compare_series(ctx, dataset)
@@ -129,8 +130,7 @@ def series_section(ctx: Context) -> Section:
                                     kind="note"))  # fmt: skip
         children.append(Section(anchor("series", dataset), dataset, blocks))
     if not children:
-        children = [Paragraph(f"No forecasting dataset of at least {MIN_SERIES} series has per-series scores from "
-                              "two or more models.", kind="note")]
+        return None
     return Section("across-series", "Across series", children,
                    intro="Forecasting datasets of many series (the competitions' subsets): each model ranked on every "
                          "series by its MASE, with a Friedman test over the series.")  # fmt: skip
