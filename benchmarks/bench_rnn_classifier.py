@@ -8,7 +8,9 @@ hand loop has no validation, no history and no input validation; the
 estimator's ``fit`` includes everything a user pays for (validating the
 sequences, building tensors, the module and the optimizer). Runs alternate
 (estimator, hand loop, estimator, ...) in one process; the table shows the
-median seconds of each and their ratio. Target: ratio <= 1.10.
+median seconds of each and their ratio. Target: ratio <= 1.05.
+The hand loop uses torch's fused Adam (one kernel for all tensors), the
+fastest a careful user gets from torch without restructuring the loop.
 
     .venv/bin/python benchmarks/bench_rnn_classifier.py           # ~2-3 minutes
     .venv/bin/python benchmarks/bench_rnn_classifier.py --quick   # ~20 seconds
@@ -61,7 +63,7 @@ def hand_loop(X, y, *, cell, hidden, batch_size, epochs, lr, grad_clip, seed):
     rnn = CELLS[cell](X[0].shape[1], hidden, batch_first=True)
     head = nn.Linear(hidden, int(y.max()) + 1)
     params = [*rnn.parameters(), *head.parameters()]
-    optimizer = torch.optim.Adam(params, lr=lr)
+    optimizer = torch.optim.Adam(params, lr=lr, fused=True)  # the fastest Adam torch has on CPU
     for _ in range(epochs):
         for idx in length_buckets(lengths, batch_size, random_state=rng):
             batch_lengths = lengths[idx]
@@ -102,7 +104,8 @@ def compare(case, *, n, T, d, hidden, batch_size, epochs, repeats):
     hand_head = hand_loop(X, y, **{**kwargs, "epochs": 1})
     torch.testing.assert_close(est_head.weight, hand_head.weight, rtol=1e-4, atol=1e-5)
     (est_wall, est_cpu), (hand_wall, hand_cpu) = alternate(estimator_fit, hand_loop, (X, y,), kwargs, repeats)
-    return est_wall, hand_wall, est_wall / hand_wall, est_cpu / hand_cpu
+    steps = epochs * len(length_buckets([len(s) for s in X], batch_size, random_state=0))
+    return est_wall, hand_wall, est_wall / hand_wall, est_cpu / hand_cpu, steps
 
 
 def main():
@@ -119,13 +122,15 @@ def main():
         f"epochs={sizes['epochs']} repeats={sizes['repeats']} threads=1 torch={torch.__version__}"
     )
     print("medians over alternating runs; 'cpu ratio' uses process CPU time, steadier on a busy machine")
-    print(f"{'case':<12} {'estimator s':>12} {'hand loop s':>12} {'ratio':>7} {'cpu ratio':>10}")
+    print(f"{'case':<12} {'estimator s':>12} {'hand loop s':>12} {'est µs/step':>12} {'hand µs/step':>12} "
+          f"{'ratio':>7} {'cpu ratio':>10}")
     worst = 0.0
     for case in args.cases.split(","):
-        est, hand, ratio, cpu_ratio = compare(case, **sizes)
+        est, hand, ratio, cpu_ratio, steps = compare(case, **sizes)
         worst = max(worst, ratio)
-        print(f"{case:<12} {est:>12.3f} {hand:>12.3f} {ratio:>7.3f} {cpu_ratio:>10.3f}", flush=True)
-    print(f"worst wall-clock ratio {worst:.3f} ({'within' if worst <= 1.10 else 'ABOVE'} the 1.10 target)")
+        print(f"{case:<12} {est:>12.3f} {hand:>12.3f} {est / steps * 1e6:>12.0f} {hand / steps * 1e6:>12.0f} "
+              f"{ratio:>7.3f} {cpu_ratio:>10.3f}", flush=True)
+    print(f"worst wall-clock ratio {worst:.3f} ({'within' if worst <= 1.05 else 'ABOVE'} the 1.05 target)")
 
 
 if __name__ == "__main__":

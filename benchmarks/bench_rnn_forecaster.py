@@ -12,7 +12,9 @@ weights after one epoch). The hand loop has no validation, no history and no
 input checks; the estimator's ``fit`` includes everything a user pays for
 (validating the series, standardising, cutting windows, building tensors,
 the module and the optimizer). Runs alternate in one process; the table
-shows medians and their ratio. Target: ratio <= 1.10.
+shows medians and their ratio. Target: ratio <= 1.05.
+The hand loop uses torch's fused Adam (one kernel for all tensors), the
+fastest a careful user gets from torch without restructuring the loop.
 
     .venv/bin/python benchmarks/bench_rnn_forecaster.py           # ~2-3 minutes
     .venv/bin/python benchmarks/bench_rnn_forecaster.py --quick   # ~20 seconds
@@ -67,7 +69,7 @@ def hand_loop(y, *, cell, window, horizon, hidden, batch_size, epochs, lr, grad_
     head = nn.Linear(hidden, 1)
     modules = [m for m in (encoder, decoder, head) if m is not None]
     params = [p for m in modules for p in m.parameters()]
-    optimizer = torch.optim.Adam(params, lr=lr)
+    optimizer = torch.optim.Adam(params, lr=lr, fused=True)  # the fastest Adam torch has on CPU
     steps = torch.eye(horizon) if horizon else None
     lengths = np.full(len(inputs), window)
     for _ in range(epochs):
@@ -115,7 +117,9 @@ def compare(case, *, n_steps, window, horizon, hidden, batch_size, epochs, repea
     hand_head = hand_loop(y, **{**kwargs, "epochs": 1})
     torch.testing.assert_close(est_head.weight, hand_head.weight, rtol=1e-4, atol=1e-5)
     (est_wall, est_cpu), (hand_wall, hand_cpu) = alternate(estimator_fit, hand_loop, (y,), kwargs, repeats)
-    return est_wall, hand_wall, est_wall / hand_wall, est_cpu / hand_cpu
+    n_windows = n_steps - window - (horizon if direct else 1) + 1
+    steps = epochs * -(-n_windows // batch_size)
+    return est_wall, hand_wall, est_wall / hand_wall, est_cpu / hand_cpu, steps
 
 
 def main():
@@ -133,13 +137,15 @@ def main():
         f"repeats={sizes['repeats']} threads=1 torch={torch.__version__}"
     )
     print("medians over alternating runs; 'cpu ratio' uses process CPU time, steadier on a busy machine")
-    print(f"{'case':<12} {'estimator s':>12} {'hand loop s':>12} {'ratio':>7} {'cpu ratio':>10}")
+    print(f"{'case':<12} {'estimator s':>12} {'hand loop s':>12} {'est µs/step':>12} {'hand µs/step':>12} "
+          f"{'ratio':>7} {'cpu ratio':>10}")
     worst = 0.0
     for case in args.cases.split(","):
-        est, hand, ratio, cpu_ratio = compare(case, **sizes)
+        est, hand, ratio, cpu_ratio, steps = compare(case, **sizes)
         worst = max(worst, ratio)
-        print(f"{case:<12} {est:>12.3f} {hand:>12.3f} {ratio:>7.3f} {cpu_ratio:>10.3f}", flush=True)
-    print(f"worst wall-clock ratio {worst:.3f} ({'within' if worst <= 1.10 else 'ABOVE'} the 1.10 target)")
+        print(f"{case:<12} {est:>12.3f} {hand:>12.3f} {est / steps * 1e6:>12.0f} {hand / steps * 1e6:>12.0f} "
+              f"{ratio:>7.3f} {cpu_ratio:>10.3f}", flush=True)
+    print(f"worst wall-clock ratio {worst:.3f} ({'within' if worst <= 1.05 else 'ABOVE'} the 1.05 target)")
 
 
 if __name__ == "__main__":

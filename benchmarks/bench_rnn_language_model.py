@@ -1,11 +1,12 @@
 """RNNLanguageModel.fit against a minimal hand-written PyTorch loop (issue 4, part 10).
 
 Both sides train the same network (embedding of V + 1 ids, fused nn.LSTM /
-nn.GRU / nn.RNN, linear head over V symbols) with Adam, the same learning
-rate, gradient clipping, one torch thread, on the very same truncated-BPTT
-chunks: every text after a start symbol, concatenated, cut into
-``batch_size`` rows and ``bptt``-step chunks, the detached hidden state
-carried from chunk to chunk, targets that are start symbols ignored. The
+nn.GRU / nn.RNN, linear head over V symbols and the end of a text) with
+Adam, the same learning rate, gradient clipping, one torch thread, on the
+very same truncated-BPTT chunks: every text between boundary ids (a start
+as an input, an end as a target), concatenated, cut into ``batch_size``
+rows and ``bptt``-step chunks, the detached hidden state carried from chunk
+to chunk. The
 hand loop tokenizes with a dict and has no validation, no history and no
 early stopping; the estimator's ``fit`` includes everything a user pays for
 (validating the texts, fitting the tokenizer, building the tensors, the
@@ -59,17 +60,17 @@ def hand_loop(texts, *, cell, hidden, embed, batch_size, bptt, epochs, lr, grad_
     V = len(vocab) + 1
     stream = []
     for t in texts:
-        stream.append(V)  # start symbol
+        stream.append(V)  # boundary: the start of this text, the end of the one before
         stream.extend(vocab[ch] for ch in t)
+    stream.append(V)
     stream = torch.tensor(stream)
     rows = min(batch_size, len(stream) - 1)
     width = (len(stream) - 1) // rows
     inputs = stream[: rows * width].view(rows, width)
-    targets = stream[1 : rows * width + 1].view(rows, width).clone()
-    targets[targets == V] = -100
+    targets = stream[1 : rows * width + 1].view(rows, width)
     embedding = nn.Embedding(V + 1, embed)
     rnn = CELLS[cell](embed, hidden, batch_first=True)
-    head = nn.Linear(hidden, V)
+    head = nn.Linear(hidden, V + 1)
     params = [*embedding.parameters(), *rnn.parameters(), *head.parameters()]
     optimizer = torch.optim.Adam(params, lr=lr)
     for _ in range(epochs):
@@ -77,7 +78,7 @@ def hand_loop(texts, *, cell, hidden, embed, batch_size, bptt, epochs, lr, grad_
         for c in range(0, width, bptt):
             x, y = inputs[:, c : c + bptt].contiguous(), targets[:, c : c + bptt].contiguous()
             out, state = rnn(embedding(x), state)
-            loss = F.cross_entropy(head(out).flatten(0, 1), y.flatten(), ignore_index=-100)
+            loss = F.cross_entropy(head(out).flatten(0, 1), y.flatten())
             optimizer.zero_grad()
             loss.backward()
             clip_grad_norm_(params, grad_clip)

@@ -9,7 +9,7 @@ from sklearn.datasets import make_blobs
 from sklearn.preprocessing import StandardScaler
 
 from seqbench.models import FeatureClassifier
-from seqbench.models.baseline._features import SUMMARY_NAMES, summary_features, symbol_ngrams
+from seqbench.models._features import SUMMARY_NAMES, summary_features, symbol_ngrams
 
 
 def test_summary_features_equal_hand_computed_values():
@@ -85,7 +85,8 @@ def test_tfidf_on_text_learns_word_presence():
     # words the vectorizer has never seen are ignored, not an error
     assert est.predict(["kiwi banana", "kiwi kiwi"]).tolist() == [1, 0]
     # one-letter words are features too (scikit-learn's default pattern drops them)
-    assert {"a", "i"} <= set(est.pipeline_.named_steps["tfidf"].vocabulary_)
+    words = est.pipeline_.named_steps["tfidf"].transformer_list[0][1]  # word n-grams beside character n-grams
+    assert {"a", "i"} <= set(words.vocabulary_)
 
 
 def test_tfidf_on_symbol_ids_learns_symbol_presence_and_bigrams():

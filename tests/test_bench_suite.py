@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from seqbench.bench import (
-    METRICS,
     ResultsStore,
     StoreError,
     SuiteError,
@@ -28,6 +27,7 @@ from seqbench.bench import (
 )
 from seqbench.bench._keys import derive_seed
 from seqbench.bench._resources import count_parameters, thread_budget
+from seqbench.metrics import metric_directions
 
 HERE = Path(__file__).parent
 
@@ -318,7 +318,7 @@ def test_store_schema_version_lock_and_integrity(tmp_path):
     with ResultsStore.open_writer(path) as store:
         assert store.integrity_check() == "ok"
         assert store.meta()["schema_version"] == "1"
-        assert store.meta()["metrics"] == json.loads(json.dumps(METRICS))
+        assert store.meta()["metrics"] == json.loads(json.dumps(metric_directions()))
         with pytest.raises(StoreError, match="another seqbench run"):
             ResultsStore.open_writer(path)
         assert store._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

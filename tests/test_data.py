@@ -16,6 +16,8 @@ from seqbench.data import (
     check_classification_targets,
     check_regression_targets,
     check_sequences,
+    MAX_LENGTH_RATIO,
+    bucket_bounds,
     length_buckets,
     pad_sequences,
 )
@@ -251,6 +253,27 @@ def test_length_buckets_mostly_uniform_batches():
     batches = length_buckets(lengths, 32, random_state=0)
     mixed = sum(len(np.unique(lengths[b])) > 1 for b in batches)
     assert mixed <= 3  # at most one boundary batch between consecutive lengths
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(1, 5000), min_size=1, max_size=80), st.integers(1, 9), st.integers(0, 5))
+def test_length_buckets_cap_the_ratio_of_longest_to_shortest(lengths, batch_size, seed):
+    batches = length_buckets(lengths, batch_size, random_state=seed)
+    lengths = np.asarray(lengths)
+    assert sorted(np.concatenate(batches).tolist()) == list(range(len(lengths)))
+    assert all(lengths[b].max() <= MAX_LENGTH_RATIO * lengths[b].min() for b in batches)
+    # each segment of lengths within the ratio adds at most one short batch
+    n_segments = len(bucket_bounds(np.sort(lengths), len(lengths))) - 1
+    assert len(batches) <= -(-len(lengths) // batch_size) + n_segments
+
+
+def test_extreme_lengths_never_share_a_batch_and_close_lengths_still_do():
+    assert sorted(map(len, length_buckets([100_000, 50], 32, random_state=0))) == [1, 1]
+    assert [len(b) for b in length_buckets([50, 100], 32, random_state=0)] == [2]  # exactly the ratio: together
+    # segments 1-2, 3-6, 7-14 (cut into 2 + 1), 15
+    assert bucket_bounds([1, 2, 3, 6, 7, 13, 14, 15], 2).tolist() == [0, 2, 4, 6, 7, 8]
+    with pytest.raises(ValueError, match="max_length_ratio must be >= 1, got 0.5"):
+        bucket_bounds([1, 2], 2, 0.5)
 
 
 # ----------------------------------------------------------------- tokenizer

@@ -1,4 +1,4 @@
-"""Gradient flow through time (issue 8, part 1 and the report section of part 3).
+"""Gradient flow through time: the diagnostic, the job record and the report section.
 
 The diagnostic is checked against references that do not share its code:
 finite differences of a hand-written numpy tanh RNN (the equations, not
@@ -19,17 +19,11 @@ import pytest
 import torch
 from sklearn.base import clone
 
-from seqbench.diagnostics import (
-    MeanRegressor,
-    UnrolledRecurrent,
-    gradient_decay_rate,
-    gradient_flow_artefact,
-    gradient_norms_through_time,
-    plot_gradient_flow,
-    recurrent_dynamics_section,
-)
-from seqbench.models import FeatureClassifier, RNNClassifier, RNNRegressor
-from seqbench.models.neural._engine import torch_session
+from seqbench.bench import dataset_gradient_flow, gradient_flow_artefact
+from seqbench.diagnostics import UnrolledRecurrent, gradient_decay_rate, gradient_norms_through_time
+from seqbench.models import FeatureClassifier, MeanRegressor, RNNClassifier, RNNRegressor
+from seqbench.models.neural import torch_session
+from seqbench.report import plot_gradient_flow, recurrent_dynamics_section
 from seqbench.models.neural._forecaster import RNNForecaster
 from seqbench.models.neural._tagger import RNNTagger
 
@@ -82,7 +76,7 @@ def finite_difference_norms(params, X, Z, where, eps=1e-6):
 def fused_input_norms(estimator, X, y):
     """``mean_i ||dL_i/dx_t||`` by autograd through the fused layer (equal lengths)."""
     module = copy.deepcopy(estimator.module_).double().eval()
-    batches = estimator._gradient_flow_batches(X, y)  # every recurrent estimator has the hook
+    batches = estimator.training_batches(X, y)  # every recurrent estimator has the hook
     batch = batches.batch(np.arange(len(batches)))
     x = batch.inputs.double().requires_grad_()
     targets = batch.targets.double() if batch.targets.is_floating_point() else batch.targets
@@ -93,8 +87,9 @@ def fused_input_norms(estimator, X, y):
 
 # ----------------------------------------------------------------- agreement
 def test_hidden_and_input_gradients_match_finite_differences_of_the_equations():
+    """On the raw inputs: standardize=False, so the module reads X itself."""
     X, y = sum_task(5, 0, T=6)
-    reg = RNNRegressor("rnn", hidden_size=3, max_epochs=3, batch_size=5, lr=0.05, **CPU).fit(X, y)
+    reg = RNNRegressor("rnn", hidden_size=3, max_epochs=3, batch_size=5, lr=0.05, standardize=False, **CPU).fit(X, y)
     rnn, head = reg.module_.encoder.rnn, reg.module_.head
     params = [p.detach().double().numpy() for p in
               (rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0, rnn.bias_hh_l0, head.weight[0], head.bias[0])]
@@ -309,7 +304,6 @@ def test_gradient_flow_artefact_records_trained_and_initial_networks():
 
 def test_dataset_gradient_flow_reads_copy_memory_at_its_recall_steps():
     from seqbench.datasets import load
-    from seqbench.diagnostics import dataset_gradient_flow
 
     ds = load("copy_memory", T=6, n_train=30, n_test=8, n_memorize=3, n_symbols=4, random_state=0)
     tagger = RNNTagger("gru", hidden_size=8, bidirectional=False, max_epochs=1, **CPU).fit(ds.X_train, ds.y_train)

@@ -9,6 +9,7 @@ from sklearn.exceptions import NotFittedError
 
 from seqbench.models.autoregressive._forecaster import ARForecaster
 from seqbench.models.neural._forecaster import ForecastRNN, RNNForecaster
+from seqbench.models.neural._modules import RNNConfig
 
 FAST = dict(window=5, hidden_size=16, max_epochs=15, batch_size=64, lr=0.01, random_state=0)
 
@@ -123,10 +124,28 @@ def test_bad_input():
 
 
 def test_module_forward_contract():
-    from seqbench.models.neural._modules import RNNConfig
-
     module = ForecastRNN(RNNConfig(n_inputs=2, n_outputs=2, cell="gru", hidden_size=8, loss="mse"), horizon=3)
     x, target = torch.zeros(4, 7, 2), torch.ones(4, 3, 2)
     out, loss = module(x, None, target)
     assert out.shape == (4, 3, 2) and loss.ndim == 0
     assert module(x)[1] is None
+
+
+def test_loss_on_every_window_step_trains_on_each_one_step_forecast(setar_data):
+    """loss_steps="all": the loss is the mean squared error of the forecast
+    after every step of the window; the prediction is still the forecast
+    after the last step; and the model learns SETAR as well as on the last step."""
+    torch.manual_seed(0)
+    module = ForecastRNN(RNNConfig(n_inputs=1, n_outputs=1, cell="gru", hidden_size=8, loss="mse"), every_step=True)
+    x, targets = torch.randn(4, 6, 1), torch.randn(4, 6, 1)
+    output, loss = module(x, None, targets)
+    outputs, _ = module.encoder(x)
+    per_step = module.head(outputs)
+    torch.testing.assert_close(loss, ((per_step - targets) ** 2).mean())
+    torch.testing.assert_close(output, module(x)[0])  # the forecast after the last step, as predict reads it
+    train, histories, future = setar_data
+    every = RNNForecaster("gru", **FAST, loss_steps="all").fit(train)
+    assert every.module_.every_step
+    assert np.mean((every.predict(histories)[:, 0, 0] - future) ** 2) < 0.30
+    with pytest.raises(ValueError, match="loss_steps='all' .* only the recursive strategy"):
+        RNNForecaster(strategy="direct", horizon=3, loss_steps="all").fit(train)

@@ -344,7 +344,7 @@ def test_very_short_sequences_and_state_reduction():
     rng = np.random.RandomState(0)
     X = [rng.normal(size=(rng.randint(1, 3), 2)) + 3 * (i % 2) for i in range(30)]  # lengths 1 and 2
     y = np.arange(30) % 2
-    clf = HMMClassifier(4, random_state=0).fit(X, y)  # left-right: at most 2 states fit in length 2
+    clf = HMMClassifier(4, topology="left-right", random_state=0).fit(X, y)  # at most 2 states fit in length 2
     assert [r.n_states for r in clf.fit_report_] == [2, 2]
     assert clf.score(X, y) >= 0.9
     ergodic = HMMClassifier(4, topology="ergodic", random_state=0).fit(X[:4], y[:4])  # 2-4 steps per class

@@ -1,4 +1,4 @@
-"""Language models (issue 4, parts 4-9): NGramLanguageModel, HMMLanguageModel,
+"""Language models: NGramLanguageModel, HMMLanguageModel,
 RNNLanguageModel.
 
 Text is sampled here from a known order-2 Markov chain over four letters,
@@ -20,6 +20,7 @@ from hmmlearn.hmm import CategoricalHMM
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
+from seqbench.data import Tokenizer
 from seqbench.models._lm_base import sample_from_log_proba
 from seqbench.models.autoregressive._markov import encode_contexts
 from seqbench.models.autoregressive._ngram_lm import NGramLanguageModel, next_log_proba
@@ -101,17 +102,23 @@ def test_rnn_language_model_within_5_percent_of_the_entropy_rate(chain_text):
 @pytest.mark.parametrize("smoothing", ["kneser-ney", "witten-bell", "add-k"])
 @pytest.mark.parametrize("n", [1, 2, 3, 4])
 def test_ngram_distributions_sum_to_one_in_every_context(smoothing, n):
-    """Every context over the vocabulary plus BOS (seen or not), <unk> included."""
+    """Every context over the vocabulary plus BOS (seen or not), over the
+    vocabulary (<unk> included) and the end of the sequence."""
     texts = ["the cat sat on the mat", "a dog ran", "the end"]
     lm = NGramLanguageModel(n=n, smoothing=smoothing).fit(texts)
     V = lm.n_symbols_
     assert lm.tokenizer_.symbols_[0] == "<unk>"
-    every = list(itertools.product(range(V + 1), repeat=n - 1))  # [()] for n = 1
+    assert lm.tables_.n_symbols == V + 1  # the end is outcome V; the tables' BOS is V + 1
+    every = list(itertools.product([*range(V), V + 1], repeat=n - 1))  # [()] for n = 1
     contexts = np.array(every, dtype=np.int64).reshape(len(every), n - 1)
-    proba = np.exp(next_log_proba(lm.tables_, encode_contexts(contexts, V)))
-    assert proba.shape == (len(contexts), V)
+    proba = np.exp(next_log_proba(lm.tables_, encode_contexts(contexts, V + 1)))
+    assert proba.shape == (len(contexts), V + 1)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-12)
-    assert proba.min() > 0  # unseen symbols, <unk> and unseen contexts keep some mass
+    assert proba.min() > 0  # unseen symbols, <unk>, the end and unseen contexts keep some mass
+    # the same through the public interface, the end in the last column
+    public = np.exp(lm.next_symbol_log_proba(["the", "a dog", "zzz"]))
+    assert public.shape == (3, V + 1)
+    np.testing.assert_allclose(public.sum(axis=1), 1.0, atol=1e-12)
 
 
 def _reference_kneser_ney(sequences, n, V, target, context, D):
@@ -145,19 +152,25 @@ def test_kneser_ney_matches_the_formula_written_out():
     seqs = [np.array([0, 1, 2, 1, 2, 3, 1, 2]), np.array([2, 3, 3, 1])]
     lm = NGramLanguageModel(n=3, smoothing="kneser-ney", discount=0.6).fit(seqs)
     V = lm.n_symbols_
-    for context in [(1, 2), (2, 3), (3, 3), (0, 0), (V, V), (V, 2), (3, 0)]:
-        got = np.exp(next_log_proba(lm.tables_, encode_contexts(np.array([context]), V)))[0]
-        want = [_reference_kneser_ney(seqs, 3, V, w, context, [0.6] * 3) for w in range(V)]
+    # the reference sees the end as symbol V after every sequence, over V + 1 outcomes (BOS = V + 1)
+    ended = [np.append(s, V) for s in seqs]
+    bos = V + 1
+    for context in [(1, 2), (2, 3), (3, 3), (0, 0), (bos, bos), (bos, 2), (3, 0), (3, 1)]:
+        got = np.exp(next_log_proba(lm.tables_, encode_contexts(np.array([context]), V + 1)))[0]
+        want = [_reference_kneser_ney(ended, 3, V + 1, w, context, [0.6] * 3) for w in range(V + 1)]
         np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert got[V] == pytest.approx(0.296)  # after (3, 1) one of two sequences ended: (1 - D) / 2 + D P_1(end | 1)
 
 
 def test_add_k_known_answer():
     lm = NGramLanguageModel(n=2, smoothing="add-k", k=0.5).fit([np.array([0, 1, 0, 1, 1])])
-    # after symbol 1: seen 1 -> 0 once, 1 -> 1 once; V = 2
-    expected = np.log([(1 + 0.5) / (2 + 1.0), (1 + 0.5) / (2 + 1.0)])
+    # after symbol 1: seen 1 -> 0, 1 -> 1 and 1 -> end once each; 3 outcomes (V = 2 and the end)
+    expected = np.log([(1 + 0.5) / (3 + 1.5)] * 3)
     np.testing.assert_allclose(lm.next_symbol_log_proba([np.array([1])])[0], expected)
-    # the first symbol is predicted from BOS: seen 0 once
-    np.testing.assert_allclose(lm.score_samples([np.array([0])]), [np.log(1.5 / 2.0)])
+    # [0]: 0 from BOS (seen once of 1), then the end after 0 (0 -> 1 seen twice, 0 -> end never)
+    np.testing.assert_allclose(lm.score_samples([np.array([0])]), [np.log(1.5 / 2.5) + np.log(0.5 / 3.5)])
+    # score and bits count the end as one predicted outcome per sequence
+    assert lm.score([np.array([0])]) == pytest.approx((np.log(1.5 / 2.5) + np.log(0.5 / 3.5)) / 2)
 
 
 # -- part 5: the HMM language model -------------------------------------------------------
@@ -167,28 +180,47 @@ def test_hmm_score_samples_equals_hmmlearn_score():
     rng = np.random.default_rng(0)
     X = [rng.integers(0, 5, size=rng.integers(5, 30)) for _ in range(25)]
     lm = HMMLanguageModel(n_components=3, n_iter=20, random_state=0).fit(X)
-    # an independent hmmlearn model with the fitted parameters
-    reference = CategoricalHMM(n_components=3, n_features=5)
+    # an independent hmmlearn model with the fitted parameters; symbol 5 is the end
+    reference = CategoricalHMM(n_components=3, n_features=6)
     reference.startprob_ = lm.model_.startprob_
     reference.transmat_ = lm.model_.transmat_
     reference.emissionprob_ = lm.model_.emissionprob_
-    expected = [reference.score(x[:, None]) for x in X]
+    assert lm.model_.emissionprob_.shape == (3, 6)
+    expected = [reference.score(np.append(x, 5)[:, None]) for x in X]
     np.testing.assert_allclose(lm.score_samples(X), expected, rtol=1e-10)
-    total = reference.score(np.concatenate(X)[:, None], [len(x) for x in X])
-    assert lm.score(X) == pytest.approx(total / sum(len(x) for x in X), rel=1e-10)
+    total = reference.score(np.concatenate([np.append(x, 5) for x in X])[:, None], [len(x) + 1 for x in X])
+    assert lm.score(X) == pytest.approx(total / sum(len(x) + 1 for x in X), rel=1e-10)
+
+
+def _sample_ended(hmm: CategoricalHMM, end: int, n: int, rs) -> list[np.ndarray]:
+    """``n`` sequences of a generating HMM whose symbol ``end`` ends a
+    sequence: each runs to its first end (which is dropped)."""
+    out = []
+    while len(out) < n:
+        symbols = hmm.sample(400, random_state=rs)[0][:, 0]
+        stop = np.flatnonzero(symbols == end)
+        if len(stop) and stop[0] > 0:  # an empty sequence is not a sequence
+            out.append(symbols[: stop[0]])
+    return out
 
 
 def test_hmm_language_model_learns_a_known_hmm_and_survives_unseen_symbols():
-    true = CategoricalHMM(n_components=2, n_features=4)
+    """Data from an HMM that also decides where sequences end (symbol 4):
+    the fitted model, which models the end the same way, comes within 3% of
+    the true model's bits per symbol (ends counted) on held-out sequences."""
+    true = CategoricalHMM(n_components=2, n_features=5)
     true.startprob_ = np.array([0.5, 0.5])
     true.transmat_ = np.array([[0.9, 0.1], [0.1, 0.9]])
-    true.emissionprob_ = np.array([[0.7, 0.3, 0.0, 0.0], [0.0, 0.0, 0.3, 0.7]])
+    true.emissionprob_ = np.array([[0.66, 0.3, 0.0, 0.0, 0.04], [0.0, 0.0, 0.3, 0.62, 0.08]])
     rs = np.random.RandomState(0)
-    X = [true.sample(50, random_state=rs)[0][:, 0] for _ in range(40)]
-    X_test = [true.sample(50, random_state=rs)[0][:, 0] for _ in range(20)]
+    X, X_test = _sample_ended(true, 4, 80, rs), _sample_ended(true, 4, 40, rs)
     lm = HMMLanguageModel(n_components=2, n_restarts=2, smoothing=0.1, random_state=0).fit(X)
-    true_bits = -sum(true.score(x[:, None]) for x in X_test) / (50 * 20) / math.log(2)
+    true_nats = sum(true.score(np.append(x, 4)[:, None]) for x in X_test)
+    true_bits = -true_nats / sum(len(x) + 1 for x in X_test) / math.log(2)
     assert lm.bits_per_symbol(X_test) < true_bits * 1.03
+    # the end is learnt: about 1 in 17 steps ends a sequence in this HMM
+    end_proba = np.exp(lm.next_symbol_log_proba(X_test)[:, 4])
+    assert 0.02 < end_proba.mean() < 0.12
     # a symbol never seen in training keeps a probability > 0: no underflow error
     text_lm = HMMLanguageModel(n_components=2, random_state=0).fit(["aaab", "abab"])
     assert np.isfinite(text_lm.score_samples(["abz"])).all()  # "z" -> <unk>, never in training
@@ -197,21 +229,48 @@ def test_hmm_language_model_learns_a_known_hmm_and_survives_unseen_symbols():
 # -- parts 6-7: the shared interface -------------------------------------------------------
 
 
+def _prefix_log_proba(lm, texts) -> np.ndarray:
+    """log P(the sequence starts with ``text``): its score minus its end."""
+    return lm.score_samples(texts) - lm.next_symbol_log_proba(texts)[:, lm.n_symbols_]
+
+
 @pytest.mark.parametrize("cls", list(LMS), ids=lambda c: c.__name__)
 def test_next_symbol_distribution_agrees_with_score_samples(cls, chain_text):
-    """log P(w | prompt) = log P(prompt + w) - log P(prompt), and sums to one."""
+    """log P(w | prompt) = log P(prompt + w ...) - log P(prompt ...), the end
+    is the last column, and each row sums to one over symbols and the end."""
     _, train, _ = chain_text
     lm = cls(**LMS[cls]).fit(train[:2])
     prompts = ["abca", "d", "bbacd"]
     log_proba = lm.next_symbol_log_proba(prompts)
-    assert log_proba.shape == (3, lm.n_symbols_)
+    assert log_proba.shape == (3, lm.n_symbols_ + 1)
     np.testing.assert_allclose(np.exp(log_proba).sum(axis=1), 1.0, atol=1e-6)
-    base = lm.score_samples(prompts)
+    base = _prefix_log_proba(lm, prompts)
     for j, symbol in enumerate(lm.tokenizer_.symbols_[1:], start=1):  # id 0 is "<unk>", not a character
-        extended = lm.score_samples([p + symbol for p in prompts])
+        extended = _prefix_log_proba(lm, [p + symbol for p in prompts])
         np.testing.assert_allclose(log_proba[:, j], extended - base, atol=1e-5)
-    assert lm.score(prompts) == pytest.approx(base.sum() / sum(map(len, prompts)))
+    scores = lm.score_samples(prompts)
+    assert np.all(scores < base)  # ending where it does costs probability
+    assert lm.score(prompts) == pytest.approx(scores.sum() / (sum(map(len, prompts)) + len(prompts)))
     assert lm.bits_per_symbol(prompts) == pytest.approx(-lm.score(prompts) / math.log(2))
+
+
+@pytest.mark.parametrize("cls", list(LMS), ids=lambda c: c.__name__)
+def test_sequences_of_every_length_sum_to_one(cls):
+    """With the end modelled, a language model is a distribution over finite
+    sequences: P(empty) + the probabilities of every sequence of length 1..L
+    over a two-symbol vocabulary approach 1 from below (trained on short
+    sequences, so little mass is left beyond L)."""
+    rng = np.random.default_rng(0)
+    X = [rng.integers(0, 2, size=rng.integers(1, 4)) for _ in range(300)]
+    params = {**LMS[cls], "max_epochs": 15} if cls is RNNLanguageModel else LMS[cls]
+    lm = cls(**params).fit(X)
+    assert lm.n_symbols_ == 2
+    every = [np.array(s) for L in range(1, 13) for s in itertools.product([0, 1], repeat=L)]
+    log_empty = lm._start(None, 1)[0][0, 2]  # the end straight after the start
+    total = np.exp(log_empty) + np.exp(lm.score_samples(every)).sum()
+    assert 0.99 < total <= 1 + 1e-9, total
+    short = np.exp(lm.score_samples([s for s in every if len(s) <= 3])).sum()
+    assert short > 0.9  # the mass sits where the training sequences are
 
 
 @pytest.mark.parametrize("cls", list(LMS), ids=lambda c: c.__name__)
@@ -220,9 +279,8 @@ def test_sampling_text_with_prompt_temperature_and_top_k(cls, chain_text):
     lm = cls(**LMS[cls]).fit(train[:2])
     samples = lm.sample(n_samples=3, length=25, prompt="ab", temperature=0.8, random_state=0)
     assert len(samples) == 3
-    for s in samples:
-        generated = s[2:].replace("<unk>", "?")  # a sampled <unk> is written as "<unk>"
-        assert s.startswith("ab") and len(generated) == 25 and set(generated) <= set(LETTERS + "?")
+    for s in samples:  # no "<unk>" and no end: exactly 25 characters of the alphabet
+        assert s.startswith("ab") and len(s[2:]) == 25 and set(s[2:]) <= set(LETTERS)
     assert samples == lm.sample(n_samples=3, length=25, prompt="ab", temperature=0.8, random_state=0)
     # top_k=1 is greedy: every sample is the same, the most probable continuation
     greedy = lm.sample(n_samples=2, length=5, prompt="ab", top_k=1, random_state=1)
@@ -230,7 +288,59 @@ def test_sampling_text_with_prompt_temperature_and_top_k(cls, chain_text):
     first = int(np.argmax(lm.next_symbol_log_proba(["ab"])[0]))
     assert greedy[0][2] == lm.tokenizer_.symbols_[first]
     unprompted = lm.sample(length=4, random_state=0)[0]  # no prompt: from the start of a sequence
-    assert len(unprompted.replace("<unk>", "?")) == 4
+    assert len(unprompted) == 4 and set(unprompted) <= set(LETTERS)
+
+
+@pytest.mark.parametrize("cls", list(LMS), ids=lambda c: c.__name__)
+def test_sampling_never_emits_unk(cls):
+    """A tokenizer with min_count=4 maps most characters of this text to
+    <unk>, so <unk> is by far the commonest symbol; samples still never hold
+    it, greedy ones included (the distribution is renormalised without it)."""
+    text = ["aaabbbqwertyuiopasdfghjklzxcvnm" * 2, "abcdefghijklmnopqrstuvwxyz"]
+    lm = cls(**LMS[cls], tokenizer=Tokenizer(min_count=4)).fit(text)
+    assert lm.tokenizer_.symbols_[0] == "<unk>" and lm.n_symbols_ == 3  # <unk>, a, b
+    assert np.mean(np.concatenate(lm.tokenizer_.transform(text)) == 0) > 0.8  # 72 of 88 characters
+    for top_k in (None, 1):
+        samples = lm.sample(n_samples=20, length=30, top_k=top_k, random_state=0)
+        assert all(len(s) == 30 and set(s) <= {"a", "b"} for s in samples)
+    ended = lm.sample(n_samples=20, length=30, stop_at_end=True, random_state=0)
+    assert all(set(s) <= {"a", "b"} for s in ended)
+
+
+def test_sampling_an_only_unk_vocabulary_is_refused():
+    lm = NGramLanguageModel(n=2, tokenizer=Tokenizer(min_count=5)).fit(["abc"])
+    assert lm.n_symbols_ == 1
+    with pytest.raises(ValueError, match="holds only <unk>, which is never sampled"):
+        lm.sample(length=3)
+    assert lm.sample(length=3, stop_at_end=True, random_state=0) == [""]  # only the end is left
+
+
+@pytest.mark.parametrize("cls", list(LMS), ids=lambda c: c.__name__)
+def test_sample_stops_at_the_end_when_asked(cls):
+    """Trained on sequences of 2 to 5 symbols, samples that may end are
+    about as short; without stop_at_end every sample has ``length`` symbols."""
+    rng = np.random.default_rng(1)
+    X = [rng.integers(0, 3, size=rng.integers(2, 6)) for _ in range(300)]
+    params = {**LMS[cls], "max_epochs": 15} if cls is RNNLanguageModel else LMS[cls]
+    lm = cls(**params).fit(X)
+    ended = lm.sample(n_samples=200, length=60, stop_at_end=True, random_state=0)
+    lengths = np.array([len(s) for s in ended])
+    assert all(s.dtype == np.int64 and set(s.tolist()) <= {0, 1, 2} for s in ended)  # the end is not written
+    assert lengths.max() < 60 and 2 <= np.median(lengths) <= 6, np.bincount(lengths)
+    full = lm.sample(n_samples=5, length=60, random_state=0)
+    assert all(len(s) == 60 and set(s.tolist()) <= {0, 1, 2} for s in full)
+    prompted = lm.sample(n_samples=50, length=60, prompt=[0, 1], stop_at_end=True, random_state=0)
+    assert all(s[:2].tolist() == [0, 1] for s in prompted)
+    assert np.median([len(s) for s in prompted]) <= 8
+
+
+def test_ngram_samples_end_exactly_where_the_counts_say():
+    """Bigram, add-k with a tiny k: after "b" the text ended in 3 of 4
+    training sequences and went on with "c" once; after "c" it always ended."""
+    lm = NGramLanguageModel(n=2, smoothing="add-k", k=1e-6).fit(["ab", "ab", "ab", "abc"])
+    samples = lm.sample(n_samples=4000, length=10, stop_at_end=True, random_state=0)
+    assert set(samples) == {"ab", "abc"}
+    assert np.mean([s == "ab" for s in samples]) == pytest.approx(0.75, abs=0.02)
 
 
 def test_sampler_draws_from_the_distribution():
@@ -241,6 +351,12 @@ def test_sampler_draws_from_the_distribution():
     sharp = sample_from_log_proba(np.tile(np.log(p), (20000, 1)), 0.5, 2, rng)
     q = p[:2] ** 2 / (p[:2] ** 2).sum()  # temperature 0.5 squares, top-2 drops the rest
     np.testing.assert_allclose(np.bincount(sharp, minlength=4) / 20000, [*q, 0, 0], atol=0.01)
+    # excluded ids are never drawn; the rest keep their proportions
+    rest = sample_from_log_proba(np.tile(np.log(p), (20000, 1)), 1.0, None, rng, exclude=[0])
+    np.testing.assert_allclose(np.bincount(rest, minlength=4) / 20000, [0, *p[1:] / p[1:].sum()], atol=0.01)
+    # top-k picks among the allowed ids: the two likeliest after dropping id 0
+    top = sample_from_log_proba(np.tile(np.log(p), (20000, 1)), 1.0, 2, rng, exclude=[0])
+    np.testing.assert_allclose(np.bincount(top, minlength=4) / 20000, [0, 2 / 3, 1 / 3, 0], atol=0.01)
 
 
 @pytest.mark.parametrize("cls", list(LMS), ids=lambda c: c.__name__)
@@ -319,22 +435,21 @@ def test_symbol_models_reject_unknown_ids_and_real_values():
 # -- RNNLanguageModel: truncated BPTT -------------------------------------------------------
 
 
-def test_token_stream_rows_chunks_and_ignored_bos_targets():
+def test_token_stream_rows_chunks_and_end_targets():
     stream = bos_stream([np.array([1, 2, 3]), np.array([0, 1]), np.array([2, 2, 2, 1])], 4)
-    np.testing.assert_array_equal(stream, [4, 1, 2, 3, 4, 0, 1, 4, 2, 2, 2, 1])
-    ts = TokenStream(stream, 4, rows=2, bptt=3, device="cpu")
+    np.testing.assert_array_equal(stream, [4, 1, 2, 3, 4, 0, 1, 4, 2, 2, 2, 1, 4])
+    ts = TokenStream(stream, rows=2, bptt=4, device="cpu")
     chunks = list(ts.chunks())
-    assert [b.inputs.shape for b in chunks] == [(2, 3), (2, 2)]  # 11 steps -> 2 rows of 5
-    # row 1 continues where row 0's stream left off; a BOS target is ignored
-    np.testing.assert_array_equal(chunks[0].inputs.numpy(), [[4, 1, 2], [0, 1, 4]])
-    np.testing.assert_array_equal(chunks[0].targets.numpy(), [[1, 2, 3], [1, -100, 2]])
-    np.testing.assert_array_equal(chunks[1].targets.numpy(), [[-100, 0], [2, 2]])
-    assert [b.weight for b in chunks] == [5, 3] and ts.total_weight == 8
-    # a chunk whose targets are all sequence ends trains nothing but carries the state
-    ends = TokenStream(bos_stream([np.array([1]), np.array([2])], 4), 4, rows=1, bptt=1, device="cpu")
-    assert [b.weight for b in ends.chunks()] == [1, 0, 1]
+    assert [b.inputs.shape for b in chunks] == [(2, 4), (2, 2)]  # 12 steps -> 2 rows of 6
+    # row 1 continues where row 0's stream left off; a boundary target (4) is the end of a sequence
+    np.testing.assert_array_equal(chunks[0].inputs.numpy(), [[4, 1, 2, 3], [1, 4, 2, 2]])
+    np.testing.assert_array_equal(chunks[0].targets.numpy(), [[1, 2, 3, 4], [4, 2, 2, 2]])
+    np.testing.assert_array_equal(chunks[1].targets.numpy(), [[0, 1], [1, 4]])
+    assert [b.weight for b in chunks] == [8, 4] and ts.total_weight == 12  # 9 symbols and 3 ends
     lm = RNNLanguageModel(hidden_size=4, max_epochs=2, bptt=1, batch_size=1, random_state=0)
-    assert np.isfinite(lm.fit([np.array([1]), np.array([2])]).history_[-1]["train_loss"])
+    lm.fit([np.array([1]), np.array([2])])
+    assert lm.module_.head.out_features == 4  # symbols 0, 1, 2 and the end
+    assert np.isfinite(lm.history_[-1]["train_loss"])
 
 
 def test_bptt_carries_the_hidden_state_across_chunks():
@@ -343,7 +458,7 @@ def test_bptt_carries_the_hidden_state_across_chunks():
     that each start from zeros."""
     lm = RNNLanguageModel(hidden_size=8, max_epochs=1, bptt=10, batch_size=2, random_state=0)
     lm.fit([np.arange(5).repeat(8)])
-    stream = TokenStream(bos_stream([np.arange(5).repeat(8)], 5), 5, rows=2, bptt=10, device="cpu")
+    stream = TokenStream(bos_stream([np.arange(5).repeat(8)], 5), rows=2, bptt=10, device="cpu")
     trainer = BPTTTrainer(lm.module_, TrainingConfig(), device="cpu")
     carried = trainer.evaluate(stream)
     with torch.no_grad():
@@ -364,3 +479,66 @@ def test_rnn_language_model_early_stopping_restores_the_best_epoch(chain_text):
     val = [h["val_loss"] for h in lm.history_]
     assert all(v is not None and np.isfinite(v) for v in val)
     assert lm.best_epoch_ == int(np.argmin(val)) + 1
+
+
+# -- RNNLanguageModel: dropout and the learning-rate schedule ----------------------------
+
+
+def test_rnn_language_model_drops_out_the_embedded_inputs():
+    """With one layer, the only dropout before the encoder is the one on the
+    embedded inputs: in training mode two passes feed the encoder different
+    inputs; in eval mode they are the same."""
+    lm = RNNLanguageModel(hidden_size=8, num_layers=1, dropout=0.5, max_epochs=1, random_state=0)
+    module = lm.fit(["abcabcabd"]).module_
+    seen = []
+    module.encoder.register_forward_hook(lambda mod, args, out: seen.append(args[0].detach().clone()))
+    x = torch.tensor([[3, 0, 1, 2]])
+    module.train()
+    module(x), module(x)
+    assert not torch.equal(seen[0], seen[1])
+    assert (seen[0] == 0).float().mean() > 0.2  # about half the embedded values dropped
+    module.eval()
+    module(x), module(x)
+    torch.testing.assert_close(seen[2], seen[3])
+    torch.testing.assert_close(seen[2], module.embedding(x))
+
+
+def test_cosine_schedule_anneals_the_rate_once_per_epoch(chain_text):
+    _, train, _ = chain_text
+    lm = RNNLanguageModel(**{**RNN_FAST, "max_epochs": 4, "lr": 0.02}, lr_schedule="cosine").fit(train[:1])
+    lrs = [h["lr"] for h in lm.history_]
+    expected = [0.02 * (1 + math.cos(math.pi * e / 4)) / 2 for e in range(4)]
+    np.testing.assert_allclose(lrs, expected, rtol=1e-12)  # 0.02, 0.0171, 0.01, 0.0029
+    constant = RNNLanguageModel(**{**RNN_FAST, "max_epochs": 2, "lr": 0.02}).fit(train[:1])
+    assert [h["lr"] for h in constant.history_] == [0.02, 0.02]
+
+
+def test_plateau_schedule_halves_the_rate_when_the_loss_stops_improving():
+    lm = RNNLanguageModel(hidden_size=4, lr=0.1, lr_schedule="plateau", max_epochs=5)
+    module = lm.fit(["abab"]).module_
+    trainer = BPTTTrainer(module, lm._training_config(), device="cpu")
+    lrs = []
+    for loss in [1.0, 0.9, 0.95, 0.97, 0.8, 0.85]:  # no validation: the training loss decides
+        record = dict(train_loss=loss, val_loss=None)
+        trainer.end_epoch(record)
+        lrs.append(record["lr"])
+    assert lrs == [0.1, 0.1, 0.1, 0.05, 0.025, 0.025]
+    assert trainer.optimizer.param_groups[0]["lr"] == 0.0125  # 0.85 did not improve on 0.8
+    # with validation the validation loss decides: a record training loss, but 0.9 > 0.8
+    trainer.end_epoch(dict(train_loss=0.1, val_loss=0.9))
+    assert trainer.optimizer.param_groups[0]["lr"] == 0.00625
+
+
+def test_plateau_schedule_follows_the_validation_loss_in_fit(chain_text):
+    _, train, _ = chain_text
+    lm = RNNLanguageModel(**{**RNN_FAST, "max_epochs": 6, "lr": 0.05}, lr_schedule="plateau",
+                          early_stopping=True, n_iter_no_change=6).fit(train[:2])
+    best, lr = math.inf, 0.05
+    for h in lm.history_:  # each epoch trained with the rate the epochs before it left
+        assert h["lr"] == pytest.approx(lr)
+        lr, best = (lr, h["val_loss"]) if h["val_loss"] < best else (lr / 2, best)
+
+
+def test_bad_lr_schedule_is_refused():
+    with pytest.raises(ValueError, match="'lr_schedule' parameter of RNNLanguageModel must be"):
+        RNNLanguageModel(lr_schedule="step").fit(["abc"])

@@ -32,7 +32,7 @@ from scipy.stats import friedmanchisquare, rankdata
 
 from bench_helpers import Capabilities, MeanClassifier
 from seqbench.report import REPORT_FILES, Paragraph, Section, build_report, default_sections, write_report
-from seqbench.report._cli import add_report_command
+from seqbench.cli import main
 from seqbench.report._run_sections import run_section
 from seqbench.report._tables import overview_section
 
@@ -480,28 +480,25 @@ def test_a_store_without_jobs_still_gets_every_section(tmp_path):
 
 
 def test_report_command(tmp_path, capsys, monkeypatch):
-    import argparse
-
     import seqbench.report._sections as sections
 
     monkeypatch.setattr(sections, "SECTION_BUILDERS", [run_section])  # the full build is tested above
     report = tiny_report()
-    parser = argparse.ArgumentParser(prog="seqbench")
-    add_report_command(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["report", str(report.store), "--out", str(tmp_path / "cli")])
-    assert args.handler(args) == 0
+    assert main(["report", str(report.store), "--out", str(tmp_path / "cli")]) == 0
     assert sorted(p.name for p in (tmp_path / "cli").iterdir()) == sorted(REPORT_FILES)
     assert "index.html" in capsys.readouterr().out
-    args = parser.parse_args(["report", str(tmp_path / "missing.sqlite")])
-    assert args.handler(args) == 1
+    assert main(["report", str(tmp_path / "missing.sqlite")]) == 1
     assert "missing.sqlite does not exist" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as usage:
+        main(["report", str(report.store), "--alpha", "1.5"])
+    assert usage.value.code == 2 and "--alpha: must be between 0 and 1" in capsys.readouterr().err
 
 
 def test_report_command_module_is_light_to_import():
     import subprocess
     import sys
 
-    code = ("import sys, seqbench.report._cli; "
+    code = ("import sys, seqbench.cli; "
             "print(sorted(m for m in ('pandas', 'matplotlib', 'scipy', 'torch') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"  # `seqbench --help` stays fast

@@ -1,4 +1,4 @@
-"""Training controls of the shared engine (issue 8, part 2): gradient
+"""Training controls of the shared engine: gradient
 clipping by norm and by value, truncated BPTT, recurrent weight
 initialisation (orthogonal, identity / IRNN), the LSTM forget-gate bias, and
 the per-epoch gradient norm in ``history_``.
@@ -18,8 +18,8 @@ from torch.nn.utils.rnn import pad_packed_sequence
 
 from seqbench.models import RNNClassifier, RNNForecaster, RNNLanguageModel, RNNRegressor, RNNTagger
 from seqbench.models.neural._batches import SequenceBatches
-from seqbench.models.neural._engine import Trainer, TrainingConfig, initialise_only, torch_session
-from seqbench.models.neural._modules import PooledRNN, RNNConfig, init_recurrent_weights, truncated_bptt
+from seqbench.models.neural._engine import Trainer, TrainingConfig, torch_session
+from seqbench.models.neural._modules import PooledRNN, RNNConfig, init_recurrent_weights
 
 
 @pytest.fixture(autouse=True)
@@ -112,9 +112,7 @@ def test_truncated_forward_computes_the_same_values_and_cuts_gradients_after_bpt
         module.train()
         x = torch.randn(5, 11, 2, dtype=torch.float64, requires_grad=True)
         full_out, full_state = module.encoder(x, lengths)
-        with truncated_bptt(module, 4):
-            cut_out, cut_state = module.encoder(x, lengths)
-        assert module.encoder.bptt is None  # restored after the block
+        cut_out, cut_state = module.encoder(x, lengths, bptt=4)
         torch.testing.assert_close(pad_packed_sequence(cut_out, batch_first=True)[0],
                                    pad_packed_sequence(full_out, batch_first=True)[0])
         full_h = full_state[0] if cell == "lstm" else full_state
@@ -141,7 +139,7 @@ def test_tbptt_of_the_sequence_length_equals_full_bptt(ragged):
     short = RNNRegressor(**params, tbptt=3).fit(X, y)
     assert [h["grad_norm"] for h in short.history_] != [h["grad_norm"] for h in full.history_]
     assert np.isfinite(short.predict(X)).all()
-    assert short.module_.encoder.bptt is None  # the fitted module predicts (and pickles) without truncation
+    assert not hasattr(short.module_.encoder, "bptt")  # nothing set from outside: the module predicts as it is
 
 
 def test_tbptt_needs_a_unidirectional_network():
@@ -152,9 +150,8 @@ def test_tbptt_needs_a_unidirectional_network():
 
 def test_identity_init_is_the_irnn():
     X, y = sum_task(8, 4)
-    with initialise_only():
-        irnn = RNNRegressor("rnn", nonlinearity="relu", init="identity", hidden_size=6, num_layers=2,
-                            random_state=0).fit(X, y)
+    irnn = RNNRegressor("rnn", nonlinearity="relu", init="identity", hidden_size=6, num_layers=2,
+                        random_state=0).initialize(X, y)
     assert irnn.n_iter_ == 0 and irnn.history_ == []
     rnn = irnn.module_.encoder.rnn
     for layer in range(2):
@@ -186,9 +183,8 @@ def test_orthogonal_and_identity_init_act_on_every_gate_block(cell, gates):
 
 def test_forget_bias_sets_the_lstm_forget_gate_only():
     X, y = sum_task(8, 5)
-    with initialise_only():
-        lstm = RNNClassifier("lstm", forget_bias=1.0, hidden_size=4, num_layers=2, random_state=0).fit(X, y > 0)
-        default = RNNClassifier("lstm", hidden_size=4, num_layers=2, random_state=0).fit(X, y > 0)
+    lstm = RNNClassifier("lstm", forget_bias=1.0, hidden_size=4, num_layers=2, random_state=0).initialize(X, y > 0)
+    default = RNNClassifier("lstm", hidden_size=4, num_layers=2, random_state=0).initialize(X, y > 0)
     rnn, ref = lstm.module_.encoder.rnn, default.module_.encoder.rnn
     for layer in range(2):
         total = getattr(rnn, f"bias_ih_l{layer}") + getattr(rnn, f"bias_hh_l{layer}")
@@ -197,9 +193,8 @@ def test_forget_bias_sets_the_lstm_forget_gate_only():
         torch.testing.assert_close(total[:4], default_total[:4])
         torch.testing.assert_close(total[8:], default_total[8:])
     # ignored by the GRU (as nonlinearity is ignored by gated cells)
-    with initialise_only():
-        gru = RNNClassifier("gru", forget_bias=1.0, hidden_size=4, random_state=0).fit(X, y > 0)
-        gru_default = RNNClassifier("gru", hidden_size=4, random_state=0).fit(X, y > 0)
+    gru = RNNClassifier("gru", forget_bias=1.0, hidden_size=4, random_state=0).initialize(X, y > 0)
+    gru_default = RNNClassifier("gru", hidden_size=4, random_state=0).initialize(X, y > 0)
     for a, b in zip(gru.module_.parameters(), gru_default.module_.parameters()):
         torch.testing.assert_close(a, b)
 
@@ -244,12 +239,12 @@ def wave(n_steps=40, seed=8):
 TEXT = ["abcabdabcabd" * 3]
 CPU_SEED = dict(random_state=0, device="cpu")
 SMALL = dict(hidden_size=4, **CPU_SEED)
-# (class, constructor arguments, fit data): one step of one batch per epoch for each
+# (class, constructor arguments, fit(est, step="fit" or "initialize")): one step of one batch per epoch for each
 ESTIMATORS = {
-    "tagger": (RNNTagger, dict(bidirectional=False, batch_size=8), lambda est: est.fit(*tag_task())),
+    "tagger": (RNNTagger, dict(bidirectional=False, batch_size=8), lambda est, step="fit": getattr(est, step)(*tag_task())),
     "forecaster": (RNNForecaster, dict(window=5, strategy="direct", horizon=2, batch_size=64),
-                   lambda est: est.fit(wave())),
-    "language-model": (RNNLanguageModel, dict(bptt=100, batch_size=1), lambda est: est.fit(TEXT)),
+                   lambda est, step="fit": getattr(est, step)(wave())),
+    "language-model": (RNNLanguageModel, dict(bptt=100, batch_size=1), lambda est, step="fit": getattr(est, step)(TEXT)),
 }
 
 
@@ -283,8 +278,7 @@ def test_every_neural_estimator_takes_the_controls(name):
 @pytest.mark.parametrize("cell", ["rnn", "gru"])
 def test_identity_init_reaches_every_recurrent_layer(name, cell):
     est, fit = build(name, cell=cell, init="identity")
-    with initialise_only():
-        fit(est)
+    fit(est, "initialize")
     layers = recurrent_layers(est)
     assert len(layers) == (2 if name == "forecaster" else 1)  # the forecaster: encoder and decoder
     for layer in layers:
@@ -299,8 +293,7 @@ def test_identity_init_reaches_every_recurrent_layer(name, cell):
 @pytest.mark.parametrize("name", list(ESTIMATORS))
 def test_forget_bias_reaches_every_lstm_layer(name):
     est, fit = build(name, cell="lstm", forget_bias=2.0)
-    with initialise_only():
-        fit(est)
+    fit(est, "initialize")
     for layer in recurrent_layers(est):
         total = layer.bias_ih_l0 + layer.bias_hh_l0
         torch.testing.assert_close(total[4:8].detach(), torch.full((4,), 2.0))
@@ -312,8 +305,7 @@ def sgd_update(monkeypatch, name, **params):
     the update is exactly ``-lr * gradient`` (Adam would normalise it)."""
     monkeypatch.setattr(Trainer, "configure_optimizer", lambda self: torch.optim.SGD(self.params, lr=self.config.lr))
     est, fit = build(name, max_epochs=1, lr=0.5, grad_clip=None, **params)
-    with initialise_only():
-        before = torch.cat([p.detach().flatten().clone() for p in fit(clone(est)).module_.parameters()])
+    before = torch.cat([p.detach().flatten().clone() for p in fit(clone(est), "initialize").module_.parameters()])
     after = torch.cat([p.detach().flatten() for p in fit(est).module_.parameters()])
     assert est.n_iter_ == 1
     return after - before
@@ -339,7 +331,7 @@ def test_tagger_tbptt_of_the_sequence_length_equals_full_bptt():
     np.testing.assert_array_equal(np.concatenate(same.predict_proba(X)), np.concatenate(full.predict_proba(X)))
     short = RNNTagger(**params, tbptt=3).fit(X, Y)
     assert [h["grad_norm"] for h in short.history_] != [h["grad_norm"] for h in full.history_]
-    assert short.module_.encoder.bptt is None
+    assert not hasattr(short.module_.encoder, "bptt")
 
 
 def test_tagger_tbptt_needs_a_unidirectional_network():

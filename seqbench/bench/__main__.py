@@ -1,7 +1,9 @@
-"""``python -m seqbench.bench run|results|list``: the runner's commands on their own."""
+"""``python -m seqbench.bench run|results|list ...``: the command line
+(``seqbench.cli``), kept under this name for scripts written before the
+command line had its own package."""
 
 import sys
 
-from ._cli import main
+from ..cli import main
 
 sys.exit(main())

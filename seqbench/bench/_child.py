@@ -22,10 +22,15 @@ Options:
 
 from __future__ import annotations
 
+import ctypes
 import importlib
 import os
 import signal
 import sys
+from multiprocessing.connection import Connection
+
+from ._job import run_job
+from ._resources import set_process_threads
 
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
                 "NUMEXPR_NUM_THREADS")
@@ -37,8 +42,6 @@ def _option(argv: list[str], name: str) -> str | None:
 
 def _die_with_parent() -> None:
     try:
-        import ctypes
-
         ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass  # not Linux: the closed pipe still ends the worker after its current job
@@ -69,8 +72,6 @@ def main(argv: list[str]) -> int:
     threads = _option(argv, "--threads")
     if threads is not None:  # before numpy, torch and their thread pools are loaded
         os.environ.update({var: threads for var in _THREAD_VARS})
-    from multiprocessing.connection import Connection
-
     inbox, outbox = Connection(int(argv[0]), writable=False), Connection(int(argv[1]), readable=False)
     return serve(inbox, outbox, threads=None if threads is None else int(threads), log=_option(argv, "--log"),
                  preload=_option(argv, "--preload"), die_with_parent="--pdeathsig" in argv)
@@ -83,9 +84,6 @@ def serve(inbox, outbox, *, threads: int | None, log: str | None, preload: str |
     if die_with_parent:
         _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    from ._job import run_job
-    from ._resources import set_process_threads
-
     _preload(preload)
     if threads is not None:
         os.environ.update({var: str(threads) for var in _THREAD_VARS})

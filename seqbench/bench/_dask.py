@@ -20,6 +20,7 @@ import threading
 from ._errors import BenchError
 from ._job import failure_result
 from ._plan import job_cost
+from ._pool import ChildWorker
 from ._resources import available_cpus, thread_budget
 
 __all__ = ["DaskExecutor"]
@@ -40,9 +41,9 @@ class DaskExecutor:
 
     def start(self) -> None:
         try:
-            from distributed import Client, LocalCluster
+            from distributed import Client, LocalCluster  # dask is imported only when this executor runs
         except ImportError as exc:
-            raise BenchError(f"--executor dask needs dask[distributed] ({exc}); pip install 'dask[distributed]'") from None
+            raise BenchError(f"the dask executor needs dask[distributed] ({exc}); pip install 'dask[distributed]'") from None
         if self.address:
             self.client = self._connect(Client)
         else:
@@ -85,7 +86,7 @@ class DaskExecutor:
                 for addr, w in info.items()}
 
     def map(self, jobs):
-        from distributed import as_completed
+        from distributed import as_completed  # dask is imported only when this executor runs
 
         futures = {}
         for job in jobs:
@@ -116,9 +117,7 @@ _LOCAL = threading.local()
 
 def _run_in_dask_worker(job, budgets: dict, preload: tuple) -> dict:
     """Runs on a Dask worker: the job in this thread's ChildWorker."""
-    from distributed import get_worker
-
-    from ._pool import ChildWorker
+    from distributed import get_worker  # dask is imported only when this executor runs
 
     worker = get_worker()
     threads = job.threads or budgets.get(worker.address) or thread_budget(worker.state.nthreads)

@@ -16,9 +16,9 @@ import inspect
 import json
 from collections import OrderedDict
 
-import numpy as np
-
-from ._resolve import import_object
+from ..data import check_sequences
+from ..datasets import accepts_random_state, content_fingerprint, get_card, load
+from ._resolve import import_object, type_problem
 
 __all__ = [
     "check_dataset_name",
@@ -39,8 +39,6 @@ def check_dataset_name(name: str) -> None:
     if ":" in name:
         _loader(name)
         return
-    from ..datasets import get_card
-
     try:
         get_card(name)
     except (KeyError, ValueError) as exc:
@@ -66,24 +64,18 @@ def accepts_seed(name: str) -> bool:
     if ":" in name:
         params = _signature_params(_loader(name)) or {}
         return "random_state" in params
-    from ..datasets import accepts_random_state
-
     return bool(accepts_random_state(name))
 
 
 def check_dataset_options(name: str, options: dict, fail) -> None:
     """Check option names (and, against the defaults, value types) before
     loading; ``fail(message, option)`` raises the caller's error."""
-    from ._resolve import type_problem
-
     if ":" in name:
         params = _signature_params(_loader(name))
         if params is None or any(p.kind == p.VAR_KEYWORD for p in params.values()):
             return
         accepted = {k: p.default for k, p in params.items() if k != "random_state"}
     else:
-        from ..datasets import get_card
-
         card = get_card(name)
         if card.kind != "synthetic":
             if options:
@@ -121,8 +113,6 @@ def load_dataset(name: str, options: dict, random_state: int | None):
     if ":" in name:
         record = _loader(name)(**kwargs)
     else:
-        from ..datasets import load
-
         record = load(name, **kwargs)
     for attr in ("task", "X_train", "y_train", "X_test", "y_test"):
         if not hasattr(record, attr):
@@ -144,8 +134,6 @@ def fingerprint(record) -> str:
     method = getattr(record, "fingerprint", None)
     if callable(method):
         return str(method())
-    from ..datasets._dataset import content_fingerprint
-
     parts = (record.X_train, record.y_train, record.X_test, record.y_test)
     return content_fingerprint(getattr(record, "name", ""), record.task, parts)
 
@@ -154,6 +142,4 @@ def input_kind(record) -> str:
     """"text", "symbol" or "real": what the dataset's sequences hold."""
     if record.task == "forecast":  # series are values, even when they are counts
         return "real"
-    from ..data import check_sequences
-
     return check_sequences(list(record.X_train[:20]), allow_text=True).kind

@@ -1,21 +1,19 @@
 """Errors the runner raises for bad input, before any job runs.
 
 ``BenchError`` is what the command line turns into one clear message and
-exit status 2; ``SuiteError`` also carries the suite file, the key path
+exit status 1; ``SuiteError`` also carries the suite file, the key path
 (``models[2].params.hidden_size``) and, where it can be found, the line.
 """
 
 from __future__ import annotations
 
-__all__ = ["BenchError", "SuiteError", "StoreError"]
+from ..results import InputError
+
+__all__ = ["BenchError", "SuiteError"]
 
 
-class BenchError(Exception):
-    """Bad input to the runner (suite, output folder, store, scheduler)."""
-
-
-class StoreError(BenchError):
-    """A results file that cannot be used as a seqbench results store."""
+class BenchError(InputError):
+    """Bad input to the runner (suite, output folder, scheduler)."""
 
 
 class SuiteError(BenchError):

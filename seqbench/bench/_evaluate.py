@@ -1,21 +1,18 @@
 """The evaluation protocol of each task: fit, predict, metrics, artefacts.
 
-=================  ===================  ========================================
-task               main metric          also
-=================  ===================  ========================================
-classify           accuracy             macro-F1, log-loss (with predict_proba)
-regress            R² (``r2``)          MSE
-tag                per-step accuracy    macro-F1 over steps
-forecast           MASE                 MAE, RMSE, sMAPE (percent)
-language_model     bits per symbol      perplexity (2 ** bits per symbol)
-=================  ===================  ========================================
+The metrics of each task, their directions and functions are
+``seqbench.metrics.TASK_METRICS`` (main metric first): accuracy, macro-F1
+and log-loss (classify); R² and MSE (regress); per-step accuracy and
+macro-F1 (tag); MASE, MAE, RMSE and sMAPE (forecast); bits per symbol
+and perplexity (language model).
 
 Every task fits on the dataset's training split and scores on its test
 split. Forecasting can also use rolling origin (fold ``k`` of ``K``): each
-test series (history followed by its true future) is cut ``step * (K-1-k)``
-steps before its last ``horizon`` steps; the model is fitted on the cut
-histories and forecasts from them, so the last fold is the dataset's own
-split when its training series are the test histories. MASE is scaled by
+test series (history followed by its true future) is cut at its ``k``-th
+origin (``seqbench.metrics.cut_at_origin``: ``step * (K-1-k)`` steps before
+its last ``horizon`` steps); the model is fitted on the cut histories and
+forecasts from them, so the last fold is the dataset's own split when its
+training series are the test histories. MASE is scaled by
 each history's in-sample seasonal naive error with the dataset's
 ``meta["season"]`` (1 when absent).
 
@@ -29,20 +26,15 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from sklearn.metrics import confusion_matrix
 
 from ..data import SeriesTooShortError
-from ._keys import json_safe
+from ..metrics import TASK_METRICS, cut_at_origin, mase_per_series, smape_per_series
+from ..results import json_safe
+from ._gradient_flow import add_gradient_flow
 
-__all__ = ["METRICS", "Diverged", "Outcome", "evaluate"]
+__all__ = ["Diverged", "Outcome", "evaluate"]
 
-# per task: the main metric and, for every metric, whether larger is better
-METRICS = {
-    "classify": {"main": "accuracy", "greater_is_better": {"accuracy": True, "f1_macro": True, "log_loss": False}},
-    "regress": {"main": "r2", "greater_is_better": {"r2": True, "mse": False}},
-    "tag": {"main": "accuracy", "greater_is_better": {"accuracy": True, "f1_macro": True}},
-    "forecast": {"main": "mase", "greater_is_better": {"mase": False, "mae": False, "rmse": False, "smape": False}},
-    "language_model": {"main": "bits_per_symbol", "greater_is_better": {"bits_per_symbol": False, "perplexity": False}},
-}
 _MAX_FORECAST_SERIES = 8  # forecasts stored per job, for the report's plots
 _MAX_CONTEXT = 200  # history steps stored before each forecast
 _MAX_PAIRS = 500  # (truth, prediction) pairs stored per regression job
@@ -67,12 +59,9 @@ def _finite(values, what: str) -> None:
         raise Diverged(f"{what} contain {bad} NaN or inf value(s) out of {arr.size}")
 
 
-def _metrics_context():
-    """scikit-learn's metrics without re-checking their own arguments (the
-    runner passes the same well-formed ones every time; a few ms per job)."""
-    from sklearn import config_context
-
-    return config_context(skip_parameter_validation=True)
+def _task_metrics(task: str, **inputs) -> dict:
+    """``{name: value}`` of every metric of ``task`` on the task's ``inputs``."""
+    return {m.name: m.function(**inputs) for m in TASK_METRICS[task]}
 
 
 def _timed(func, *args):
@@ -95,27 +84,8 @@ def evaluate(estimator, dataset, job, phase=lambda name: None) -> Outcome:
         if value is not None and not math.isfinite(value):
             raise Diverged(f"metric {name} is {value}")
     _add_common_artefacts(estimator, outcome)
-    _add_gradient_flow(estimator, dataset, outcome)
+    add_gradient_flow(estimator, dataset, outcome.artefacts)
     return outcome
-
-
-# The long-range memory tasks, whose report section shows gradient flow
-# through time for each recurrent cell (issue 8); other jobs skip the cost.
-GRADIENT_FLOW_DATASETS = frozenset({"adding_problem", "copy_memory"})
-
-
-def _add_gradient_flow(estimator, dataset, outcome: Outcome) -> None:
-    if dataset.name not in GRADIENT_FLOW_DATASETS or estimator.capabilities.family != "neural":
-        return
-    from ..diagnostics import dataset_gradient_flow
-
-    try:
-        record = dataset_gradient_flow(estimator, dataset)
-    except Exception as exc:  # a diagnostic must not fail a finished job
-        outcome.artefacts.setdefault("warnings", []).append(f"gradient flow not measured: {exc}")
-        return
-    if record:
-        outcome.artefacts["gradient_flow"] = record
 
 
 def _add_common_artefacts(estimator, outcome: Outcome) -> None:
@@ -130,8 +100,6 @@ def _add_common_artefacts(estimator, outcome: Outcome) -> None:
 
 # ------------------------------------------------------------------ classify
 def _classify(est, ds, job, phase) -> Outcome:
-    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, log_loss
-
     phase("fit")
     _, fit_s = _timed(est.fit, ds.X_train, ds.y_train)
     phase("predict")
@@ -143,21 +111,14 @@ def _classify(est, ds, job, phase) -> Outcome:
         proba = est.predict_proba(ds.X_test)
         _finite(proba, "predicted probabilities")
     labels = np.unique(np.concatenate([y_true, np.asarray(y_pred)]))
-    with _metrics_context():
-        metrics = {
-            "accuracy": float(accuracy_score(y_true, y_pred)),
-            "f1_macro": float(f1_score(y_true, y_pred, average="macro", zero_division=0)),
-            "log_loss": None if proba is None else float(log_loss(y_true, proba, labels=est.classes_)),
-        }
-        cm = confusion_matrix(y_true, y_pred, labels=labels)
+    metrics = _task_metrics("classify", y_true=y_true, y_pred=y_pred, proba=proba, classes=getattr(est, "classes_", None))
+    cm = confusion_matrix(y_true, y_pred, labels=labels)
     artefacts = {"confusion_matrix": {"labels": [str(v) for v in labels], "matrix": cm.tolist()}}
     return Outcome(metrics, fit_s, pred_s, artefacts)
 
 
 # ------------------------------------------------------------------- regress
 def _regress(est, ds, job, phase) -> Outcome:
-    from sklearn.metrics import mean_squared_error, r2_score
-
     phase("fit")
     _, fit_s = _timed(est.fit, ds.X_train, ds.y_train)
     phase("predict")
@@ -165,16 +126,13 @@ def _regress(est, ds, job, phase) -> Outcome:
     _finite(y_pred, "predictions")
     y_true = np.asarray(ds.y_test, dtype=np.float64)
     y_pred = np.asarray(y_pred, dtype=np.float64).reshape(y_true.shape)
-    with _metrics_context():
-        metrics = {"r2": float(r2_score(y_true, y_pred)), "mse": float(mean_squared_error(y_true, y_pred))}
+    metrics = _task_metrics("regress", y_true=y_true, y_pred=y_pred)
     pairs = {"y_true": y_true[:_MAX_PAIRS].tolist(), "y_pred": y_pred[:_MAX_PAIRS].tolist()}
     return Outcome(metrics, fit_s, pred_s, {"predictions": pairs})
 
 
 # ----------------------------------------------------------------------- tag
 def _tag(est, ds, job, phase) -> Outcome:
-    from sklearn.metrics import confusion_matrix, f1_score
-
     phase("fit")
     _, fit_s = _timed(est.fit, ds.X_train, ds.y_train)
     phase("predict")
@@ -185,12 +143,8 @@ def _tag(est, ds, job, phase) -> Outcome:
     if true.shape != pred.shape:
         raise ValueError(f"predicted {pred.size} tags for {true.size} steps; a tagger returns one label per step")
     labels = np.unique(np.concatenate([true, pred]))
-    with _metrics_context():
-        metrics = {
-            "accuracy": float(np.mean(true == pred)),
-            "f1_macro": float(f1_score(true, pred, average="macro", zero_division=0)),
-        }
-        cm = confusion_matrix(true, pred, labels=labels)
+    metrics = _task_metrics("tag", y_true=true, y_pred=pred)
+    cm = confusion_matrix(true, pred, labels=labels)
     return Outcome(metrics, fit_s, pred_s, {"confusion_matrix": {"labels": [str(v) for v in labels], "matrix": cm.tolist()}})
 
 
@@ -208,24 +162,15 @@ def _forecast_split(ds, job) -> tuple[list, list, np.ndarray]:
     histories = [_as_series(s) for s in ds.X_test]
     if job.protocol.get("protocol") != "rolling_origin":
         return [_as_series(s) for s in ds.X_train], histories, truths
-    back = int(job.protocol["step"]) * (job.n_folds - 1 - job.fold)
-    cut_hist, cut_true = [], []
-    for i, (h, t) in enumerate(zip(histories, truths)):
-        full = np.concatenate([h, t], axis=0)
-        origin = len(full) - horizon - back
-        if origin < 3:
-            raise SeriesTooShortError(
-                f"series {i} has {len(full)} steps: too short for rolling origin fold {job.fold} "
-                f"({job.n_folds} origins, step {job.protocol['step']}, horizon {horizon}); use fewer origins"
-            )
-        cut_hist.append(full[:origin])
-        cut_true.append(full[origin : origin + horizon])
-    return cut_hist, cut_hist, np.stack(cut_true)
+    full = [np.concatenate([h, t], axis=0) for h, t in zip(histories, truths)]
+    try:
+        cut, future = cut_at_origin(full, horizon, job.n_folds, int(job.protocol["step"]), job.fold, min_history=3)
+    except ValueError as exc:  # every series must hold the forecast origins: too short otherwise
+        raise SeriesTooShortError(f"rolling origin fold {job.fold}: {exc}") from None
+    return cut, cut, future
 
 
 def _forecast(est, ds, job, phase) -> Outcome:
-    from ..metrics import mae, mase, mase_per_series, rmse, smape, smape_per_series
-
     fit_series, histories, truths = _forecast_split(ds, job)
     season = int(ds.meta.get("season") or 1)
     phase("fit")
@@ -234,12 +179,7 @@ def _forecast(est, ds, job, phase) -> Outcome:
     pred, pred_s = _timed(est.predict, histories)
     _finite(pred, "forecasts")
     pred = np.asarray(pred, dtype=np.float64).reshape(truths.shape)
-    metrics = {
-        "mase": mase(truths, pred, y_train=histories, season=season),
-        "mae": mae(truths, pred),
-        "rmse": rmse(truths, pred),
-        "smape": smape(truths, pred),
-    }
+    metrics = _task_metrics("forecast", y_true=truths, y_pred=pred, histories=histories, season=season)
     shown = [
         {"series": i, "history": histories[i][-_MAX_CONTEXT:].tolist(), "origin": len(histories[i]),
          "truth": truths[i].tolist(), "forecast": pred[i].tolist()}
@@ -260,18 +200,13 @@ def _language_model(est, ds, job, phase) -> Outcome:
     _, fit_s = _timed(est.fit, ds.X_train)
     phase("predict")
     bps, pred_s = _timed(_bits_per_symbol, est, ds.X_test)
-    # perplexity per symbol (per word on word-level data), the figure LM papers publish
-    return Outcome({"bits_per_symbol": float(bps), "perplexity": float(2.0**bps)}, fit_s, pred_s)
+    return Outcome(_task_metrics("language_model", bits_per_symbol=bps), fit_s, pred_s)
 
 
 def _bits_per_symbol(est, X) -> float:
-    """Bits per symbol of ``X`` under ``est``: the metrics module's or the
-    estimator's own definition when they exist, else the total natural-log
-    likelihood from ``score_samples`` over the symbol count, in bits."""
-    from .. import metrics
-
-    if hasattr(metrics, "bits_per_symbol"):
-        return float(metrics.bits_per_symbol(est, X))
+    """Bits per symbol of ``X`` under ``est``: the estimator's own definition
+    when it has one, else the total natural-log likelihood from
+    ``score_samples`` over the symbol count, in bits."""
     if hasattr(est, "bits_per_symbol"):
         return float(est.bits_per_symbol(X))
     loglik = np.asarray(est.score_samples(X), dtype=np.float64)

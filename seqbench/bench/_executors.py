@@ -9,7 +9,7 @@ order, and ``close()``.
   share of the CPUs (``cpus // n`` threads for torch, BLAS and OpenMP). A
   job that exceeds its timeout or kills its worker is recorded and the
   worker replaced.
-- ``dask``: Dask distributed (``_dask``; imported only when chosen).
+- ``dask``: Dask distributed (``_dask``; dask itself is imported only when chosen).
 
 A job's timeout covers all of it: loading the dataset (cached per worker),
 fitting and predicting.
@@ -22,6 +22,7 @@ import signal
 import threading
 from pathlib import Path
 
+from ._dask import DaskExecutor
 from ._errors import BenchError
 from ._job import JobTimeout, failure_result, run_job
 from ._pool import ChildWorker, can_fork, run_pool, start_forkserver
@@ -85,7 +86,7 @@ class ProcessExecutor:
 
     def __init__(self, *, n_workers: int, threads: int, log_dir: Path | None = None, preload: tuple = ()):
         if n_workers < 1:
-            raise BenchError(f"--jobs must be at least 1, got {n_workers}")
+            raise BenchError(f"n_workers must be at least 1, got {n_workers}")
         self.n_workers = n_workers
         self.threads = threads
         self.log_dir = log_dir
@@ -124,15 +125,13 @@ def make_executor(name: str, *, n_workers: int, threads: int | None, address: st
     modules worker processes import before their first job."""
     if name == "serial":
         if address:
-            raise BenchError("--address is for --executor dask")
+            raise BenchError(f"a scheduler address ({address!r}) is for the dask executor, not {name!r}")
         return SerialExecutor(threads=threads)
     if name == "process":
         if address:
-            raise BenchError("--address is for --executor dask")
+            raise BenchError(f"a scheduler address ({address!r}) is for the dask executor, not {name!r}")
         return ProcessExecutor(n_workers=n_workers, threads=threads, log_dir=log_dir, preload=preload)
     if name == "dask":
-        from ._dask import DaskExecutor  # dask is imported only here
-
         return DaskExecutor(n_workers=n_workers, threads=threads, address=address, connect_timeout=connect_timeout,
                             preload=preload)
     raise BenchError(f"unknown executor {name!r}; use one of {', '.join(EXECUTORS)}")

@@ -20,11 +20,12 @@ import traceback
 import warnings
 
 from ..data import SeriesTooShortError
+from ..metrics import main_metric
+from ..results import now_iso
 from ._datasets import load_dataset
-from ._evaluate import METRICS, Diverged, evaluate
+from ._evaluate import Diverged, evaluate
 from ._resolve import coerce_params, param_names, resolve_model
 from ._resources import PeakMemory, count_parameters, limit_threads, package_versions
-from ._store import now_iso
 
 __all__ = ["run_job", "build_estimator", "JobTimeout", "failure_result"]
 
@@ -53,7 +54,7 @@ def _base_result(job) -> dict:
         "worker": f"pid {os.getpid()}",
         "versions": _versions(),
         "started_at": now_iso(),
-        "main_metric": METRICS.get(job.task, {}).get("main"),
+        "main_metric": main_metric(job.task),
         "threads": job.threads,
     }
 
@@ -69,7 +70,7 @@ def failure_result(job, status: str, error: str, *, started_at: str | None = Non
         "worker": worker,
         "started_at": started_at or now_iso(),
         "finished_at": now_iso(),
-        "main_metric": METRICS.get(job.task, {}).get("main"),
+        "main_metric": main_metric(job.task),
         "threads": job.threads,
     }
 

@@ -1,5 +1,4 @@
-"""Stable job keys and seeds derived by hashing (benchopt style), and the
-JSON form of what the store keeps.
+"""Stable job keys and seeds derived by hashing (benchopt style).
 
 Everything here is a pure function of JSON-able values, so the same suite
 gives the same keys and seeds on any machine, in any process, on any run.
@@ -8,24 +7,10 @@ gives the same keys and seeds on any machine, in any process, on any run.
 from __future__ import annotations
 
 import hashlib
-import json
-import math
 
-import numpy as np
+from ..results import canonical_json
 
-__all__ = ["canonical_json", "derive_seed", "job_key", "na_key", "json_safe"]
-
-
-def canonical_json(value) -> str:
-    """Compact JSON with sorted keys: equal values give equal strings."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=_default)
-
-
-def _default(obj):
-    item = getattr(obj, "item", None)  # numpy scalars
-    if callable(item):
-        return item()
-    raise TypeError(f"{type(obj).__name__} {obj!r} is not JSON serialisable; use numbers, strings, lists or tables")
+__all__ = ["derive_seed", "job_key", "na_key"]
 
 
 def _digest(*parts) -> str:
@@ -64,27 +49,3 @@ def na_key(*, dataset: str, dataset_options: dict, model: str, params: dict) -> 
         "seqbench-na-v1",
         {"dataset": dataset, "dataset_options": dataset_options, "model": model, "params": params},
     )[:32]
-
-
-def json_safe(value, depth: int = 0):
-    """``value`` with numpy scalars and arrays as plain numbers and lists,
-    non-finite floats as None, and anything else unserialisable as its repr."""
-    if depth > 8:
-        return repr(value)
-    if isinstance(value, dict):
-        return {str(k): json_safe(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v, depth + 1) for v in value]
-    if isinstance(value, np.ndarray):
-        return json_safe(value.tolist(), depth + 1)
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    try:
-        json.dumps(value)
-        return value
-    except (TypeError, ValueError):
-        return repr(value)

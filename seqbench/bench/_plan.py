@@ -19,9 +19,11 @@ import difflib
 import itertools
 from dataclasses import dataclass
 
+from .. import metrics
+from ..results import json_safe
 from ._datasets import accepts_seed, check_dataset_name, check_dataset_options, input_kind, load_dataset
-from ._keys import derive_seed, job_key, json_safe, na_key
-from ._resolve import check_params, expand_grid, resolve_model
+from ._keys import derive_seed, job_key, na_key
+from ._resolve import check_params, expand_grid, registry, resolve_model
 from ._suite import Suite
 
 __all__ = ["Job", "Plan", "ResolvedSuite", "resolve_suite", "make_plan", "with_runtime", "job_cost"]
@@ -262,9 +264,7 @@ def _family_na_rows(suite, inst, task, variants) -> list:
     for family in families:
         if any(v.family == family and v.task == task for v in variants):
             continue
-        from ..models import all_estimators
-
-        if all_estimators(task=task, family=family):
+        if registry().all_estimators(task=task, family=family):
             continue  # seqbench has one; this suite just does not run it
         reason = f"seqbench has no {family} estimator for the {task} task"
         rows.append(_na_row(suite, inst, task, family, family, family, {}, reason))
@@ -280,14 +280,11 @@ def _dataset_row(inst, record, checksum, rs, kind) -> dict:
     }
 
 
-# relative cost of a job by family, to start the slow ones first (longest
-# processing time first packs the workers better); a guess, not a measurement
-_FAMILY_COST = {"neural": 3, "hmm": 2, "autoregressive": 1, "baseline": 0}
-
-
 def job_cost(job: Job) -> int:
-    """A rough rank of how long ``job`` takes (larger is longer)."""
-    return _FAMILY_COST.get(job.family, 1)
+    """A rough rank of how long ``job`` takes (larger is longer): its
+    family's ``cost`` (1 for a family seqbench does not know)."""
+    known = metrics.family(job.family)
+    return known.cost if known else 1
 
 
 def with_runtime(job: Job, *, threads: int | None, timeout: float | None) -> Job:

@@ -22,12 +22,14 @@ import subprocess
 import sys
 import time
 from collections import deque
+from multiprocessing import forkserver
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
+from ._child import serve
 from ._errors import BenchError
+from ..results import now_iso
 from ._job import failure_result
-from ._store import now_iso
 
 __all__ = ["ChildWorker", "run_pool", "can_fork", "start_forkserver"]
 
@@ -82,8 +84,6 @@ def _forkserver_context(preload: tuple):
     job, so no thread pool is forked in a running state."""
     global _FORKSERVER
     if _FORKSERVER is None:
-        from multiprocessing import forkserver
-
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["seqbench.bench._job", "seqbench.bench._child", *preload])
         # the server imports its preload list with the sys.path of a fresh
@@ -179,8 +179,6 @@ class ChildWorker:
         return proc, Connection(from_child_r, writable=False), Connection(to_child_w, readable=False)
 
     def _fork(self, options: dict):
-        from ._child import serve
-
         ctx = _forkserver_context(self.preload)
         to_child_r, to_child_w = ctx.Pipe(duplex=False)
         from_child_r, from_child_w = ctx.Pipe(duplex=False)

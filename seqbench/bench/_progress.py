@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sys
 
+from tqdm import tqdm
+
 __all__ = ["Progress", "failure_line"]
 
 
@@ -23,8 +25,6 @@ class Progress:
         self.counts: dict = {}
         self._bar = None
         if bar and total:
-            from tqdm import tqdm
-
             self._bar = tqdm(total=total, desc=description, unit="job", file=self.stream, dynamic_ncols=True,
                              mininterval=0.5, smoothing=0.1)
 

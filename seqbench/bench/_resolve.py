@@ -16,7 +16,7 @@ import importlib
 import inspect
 import itertools
 
-__all__ = ["resolve_model", "check_params", "coerce_params", "expand_grid", "import_object", "param_names"]
+__all__ = ["registry", "resolve_model", "check_params", "coerce_params", "expand_grid", "import_object", "param_names"]
 
 
 def import_object(path: str, what: str):
@@ -38,6 +38,17 @@ def import_object(path: str, what: str):
     return obj
 
 
+def registry():
+    """``seqbench.models`` (its ``get_estimator`` and ``all_estimators``).
+
+    Imported on first use, on purpose: it loads torch (seconds), and the
+    runner starts its worker processes before that so they import it
+    meanwhile; ``seqbench results`` and ``list suites`` never need it."""
+    from .. import models
+
+    return models
+
+
 def resolve_model(name: str) -> type:
     """The estimator class for a registry name or a ``module:Class`` path.
 
@@ -47,10 +58,8 @@ def resolve_model(name: str) -> type:
     if ":" in name:
         cls = import_object(name, "model")
     else:
-        from ..models import get_estimator
-
         try:
-            cls = get_estimator(name)
+            cls = registry().get_estimator(name)
         except KeyError as exc:
             raise LookupError(exc.args[0]) from None
     if not isinstance(cls, type) or not hasattr(cls, "fit"):

@@ -17,10 +17,16 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import resource
 import socket
 import sys
+from importlib import metadata
 
 import numpy as np
+from threadpoolctl import threadpool_limits
+
+from .. import __version__
+from ..data import limit_threads as _limit_threads
 
 __all__ = [
     "available_cpus",
@@ -61,18 +67,8 @@ def limit_threads(n: int | None):
     if n is None or n == _PROCESS_THREADS:
         yield
         return
-    from threadpoolctl import threadpool_limits
-
-    torch = sys.modules.get("torch")
-    previous = torch.get_num_threads() if torch is not None else None
-    if torch is not None:
-        torch.set_num_threads(n)
-    try:
-        with threadpool_limits(limits=n):
-            yield
-    finally:
-        if torch is not None:
-            torch.set_num_threads(previous)
+    with _limit_threads(n):
+        yield
 
 
 def set_process_threads(n: int) -> None:
@@ -84,8 +80,6 @@ def set_process_threads(n: int) -> None:
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
                 "NUMEXPR_NUM_THREADS"):
         os.environ[var] = str(n)
-    from threadpoolctl import threadpool_limits
-
     threadpool_limits(limits=n)
     torch = sys.modules.get("torch")
     if torch is not None:
@@ -115,11 +109,9 @@ class PeakMemory:
             self.peak_mb = _vmhwm_mb()
         else:
             try:
-                import resource
-
                 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
                 self.peak_mb = rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
-            except (ImportError, OSError):
+            except OSError:
                 self.peak_mb = None
         return self.peak_mb
 
@@ -192,10 +184,6 @@ def _count(obj, depth: int, top: bool = False) -> int | None:
 
 def package_versions() -> dict:
     """Versions of seqbench, Python and the libraries a result depends on."""
-    from importlib import metadata
-
-    from .. import __version__
-
     out = {"seqbench": __version__, "python": platform.python_version()}
     for name in _PACKAGES:
         try:

@@ -18,21 +18,23 @@ Order of work, so that bad input fails before any job runs:
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..results import FAILED_STATUSES, ResultsStore
 from ._errors import BenchError
 from ._executors import make_executor
 from ._plan import job_cost, make_plan, resolve_suite, with_runtime
 from ._progress import Progress
 from ._resources import available_cpus, environment, thread_budget
-from ._store import FAILED_STATUSES, ResultsStore
 from ._suite import load_suite
 
-__all__ = ["run_suite", "RunSummary", "default_out_dir"]
+__all__ = ["run_suite", "RunOptions", "RunSummary", "default_out_dir"]
+
 
 @dataclass
 class RunSummary:
@@ -66,35 +68,75 @@ def _check_writable(folder: Path) -> None:
             pass
     except OSError as exc:
         raise BenchError(f"cannot write to the output folder {folder}: {exc.strerror or exc}; "
-                         "choose another --out folder") from None
+                         "choose another output folder") from None
 
 
-def run_suite(suite, *, out=None, executor: str = "process", jobs: int = 1, timeout: float | None = None,
-              address: str | None = None, rerun_failed: bool = False, force: bool = False,
-              threads: int | None = None, progress: bool = True, connect_timeout: float = 10.0,
-              stream=None, command: str | None = None) -> RunSummary:
-    """Run a suite (a ``Suite``, a path or a shipped suite's name) into
-    ``out/results.sqlite`` (default ``reports/<suite name>/``).
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run a suite.
 
-    ``threads``: per-worker thread budget; default all CPUs for ``serial``,
-    ``cpus // jobs`` for ``process`` and each machine's share under ``dask``.
-    ``timeout``: seconds per job (default: the suite's ``timeout``, else none).
+    out : output folder (default ``reports/<suite name>/``); the store is
+        ``out/results.sqlite``
+    executor : "serial", "process" (default) or "dask"
+    jobs : worker processes (process) or local Dask workers
+    timeout : seconds per job (default: the suite's ``timeout``, else none)
+    address : a Dask scheduler's address (dask only; default a local cluster)
+    rerun_failed : run again the jobs stored as failed, timeout or diverged
+    force : run every job again, even those stored as ok
+    threads : per-worker thread budget; default all CPUs for ``serial``,
+        ``cpus // jobs`` for ``process`` and each machine's share under ``dask``
+    progress : show a progress bar on ``stream``
+    connect_timeout : seconds to wait for a Dask scheduler and its first worker
+    stream : where warnings and progress go (default ``sys.stderr``)
+    command : the command line recorded with the run (default ``sys.argv``)
+    """
+
+    out: str | Path | None = None
+    executor: str = "process"
+    jobs: int = 1
+    timeout: float | None = None
+    address: str | None = None
+    rerun_failed: bool = False
+    force: bool = False
+    threads: int | None = None
+    progress: bool = True
+    connect_timeout: float = 10.0
+    stream: object = None
+    command: str | None = None
+
+    def check(self) -> None:
+        """Raise ``BenchError`` for values no run can use."""
+        if self.jobs < 1:
+            raise BenchError(f"jobs must be at least 1, got {self.jobs}")
+        if self.timeout is not None and self.timeout <= 0:
+            raise BenchError(f"timeout must be a positive number of seconds, got {self.timeout}")
+
+    def recorded(self) -> dict:
+        """The options stored with the run."""
+        return {"executor": self.executor, "jobs": self.jobs, "address": self.address,
+                "rerun_failed": self.rerun_failed, "force": self.force}
+
+
+def run_suite(suite, options: RunOptions | None = None, **fields) -> RunSummary:
+    """Run a suite (a ``Suite``, a path or a shipped suite's name) with
+    ``options`` (a :class:`RunOptions`; keyword ``fields`` replace its
+    fields: ``run_suite("quick", jobs=2)``) into ``out/results.sqlite``.
+
     Raises ``BenchError`` (or its subclasses) for bad input, before any job runs.
     """
-    stream = stream or sys.stderr
+    opts = dataclasses.replace(options or RunOptions(), **fields)
+    opts.check()
     started = time.monotonic()
     suite = load_suite(suite)
-    if jobs < 1:
-        raise BenchError(f"--jobs must be at least 1, got {jobs}")
-    if timeout is not None and timeout <= 0:
-        raise BenchError(f"--timeout must be a positive number of seconds, got {timeout}")
-    timeout = timeout if timeout is not None else suite.timeout
-    out_dir = Path(out) if out is not None else default_out_dir(suite.name)
-    if threads is None and executor != "dask":
-        threads = available_cpus() if executor == "serial" else thread_budget(jobs)
-    ex = make_executor(executor, n_workers=jobs, threads=threads, address=address, connect_timeout=connect_timeout,
-                       log_dir=out_dir / "logs", preload=_preload_modules(suite))
-    early = executor == "process"  # local workers import their libraries while the suite is checked
+    out_dir = Path(opts.out) if opts.out is not None else default_out_dir(suite.name)
+    threads = opts.threads
+    if threads is None and opts.executor != "dask":
+        threads = available_cpus() if opts.executor == "serial" else thread_budget(opts.jobs)
+    opts = dataclasses.replace(opts, threads=threads, stream=opts.stream or sys.stderr,
+                               timeout=opts.timeout if opts.timeout is not None else suite.timeout)
+    ex = make_executor(opts.executor, n_workers=opts.jobs, threads=threads, address=opts.address,
+                       connect_timeout=opts.connect_timeout, log_dir=out_dir / "logs", preload=_preload_modules(suite))
+    early = opts.executor == "process"  # local workers import their libraries while the suite is checked
     if early:
         ex.start()
     try:
@@ -105,11 +147,8 @@ def run_suite(suite, *, out=None, executor: str = "process", jobs: int = 1, time
                 ex.start()
             plan = make_plan(resolved)
             for warning in plan.warnings:
-                print(f"warning: {warning}", file=stream)
-            return _execute(store, plan, ex, threads=threads, timeout=timeout, rerun_failed=rerun_failed,
-                            force=force, progress=progress, stream=stream, started=started,
-                            command=command, options={"executor": executor, "jobs": jobs, "address": address,
-                                                      "rerun_failed": rerun_failed, "force": force})
+                print(f"warning: {warning}", file=opts.stream)
+            return _execute(store, plan, ex, opts, started=started)
     finally:
         ex.close()
 
@@ -121,18 +160,17 @@ def _preload_modules(suite) -> tuple:
     return tuple(sorted({m.name.partition(":")[0] if ":" in m.name else "seqbench.models" for m in suite.models}))
 
 
-def _execute(store, plan, ex, *, threads, timeout, rerun_failed, force, progress, stream, started, command,
-             options) -> RunSummary:
+def _execute(store, plan, ex, opts: RunOptions, *, started: float) -> RunSummary:
     run_id = store.begin_run(
-        suite=plan.suite, executor=ex.name, n_workers=ex.n_workers, threads=threads, timeout=timeout,
-        options=options, command=command or " ".join(sys.argv), environment=environment(),
+        suite=plan.suite, executor=ex.name, n_workers=ex.n_workers, threads=opts.threads, timeout=opts.timeout,
+        options=opts.recorded(), command=opts.command or " ".join(sys.argv), environment=environment(),
     )
     stored = store.statuses()
     store.record_plan(run_id, plan)
-    todo = [j for j in plan.jobs if _should_run(stored.get(j.key), rerun_failed=rerun_failed, force=force)]
+    todo = [j for j in plan.jobs if _should_run(stored.get(j.key), rerun_failed=opts.rerun_failed, force=opts.force)]
     todo.sort(key=job_cost, reverse=True)  # slow families first: better packing on the workers
-    todo = [with_runtime(j, threads=threads, timeout=timeout) for j in todo]
-    bar = Progress(len(todo), bar=progress, stream=stream, description=plan.suite.name)
+    todo = [with_runtime(j, threads=opts.threads, timeout=opts.timeout) for j in todo]
+    bar = Progress(len(todo), bar=opts.progress, stream=opts.stream, description=plan.suite.name)
     status = "interrupted"
     try:
         for job, result in ex.map(todo):

@@ -38,13 +38,15 @@ import hashlib
 import re
 import tomllib
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
+from ..metrics import family_names
 from ._errors import SuiteError
 
-__all__ = ["Suite", "DatasetSpec", "ModelSpec", "parse_suite", "load_suite", "shipped_suites", "TASK_PROTOCOLS", "FAMILIES"]
+__all__ = ["Suite", "DatasetSpec", "ModelSpec", "parse_suite", "load_suite", "shipped_suites", "TASK_PROTOCOLS"]
 
-FAMILIES = ("hmm", "autoregressive", "neural", "baseline")
+FAMILIES = family_names()
 # protocol names each task accepts; the first is the default
 TASK_PROTOCOLS = {
     "classify": ("split",),
@@ -336,8 +338,6 @@ def locate_key(text: str, key: str | None) -> int | None:
 
 def shipped_suites() -> dict:
     """``{name: path}`` of the suites shipped with seqbench."""
-    from importlib import resources
-
     folder = resources.files("seqbench.bench") / "suites"
     return {p.name[:-5]: p for p in sorted(folder.iterdir(), key=lambda p: p.name) if p.name.endswith(".toml")}
 

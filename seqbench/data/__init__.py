@@ -1,6 +1,6 @@
 """Sequence collections: the data contract, batching and tokenizers."""
 
-from ._batching import length_buckets, pad_sequences
+from ._batching import MAX_LENGTH_RATIO, bucket_bounds, bucket_plan, length_buckets, pad_sequences
 from ._contract import (
     SequenceCollection,
     check_classification_targets,
@@ -8,6 +8,7 @@ from ._contract import (
     check_sequences,
 )
 from ._errors import SeriesTooShortError
+from ._helpers import limit_threads, one_thread, plain_value
 from ._tokenizer import UNK, Tokenizer
 
 __all__ = [
@@ -17,7 +18,13 @@ __all__ = [
     "check_regression_targets",
     "pad_sequences",
     "length_buckets",
+    "bucket_plan",
+    "bucket_bounds",
+    "MAX_LENGTH_RATIO",
     "Tokenizer",
     "UNK",
     "SeriesTooShortError",
+    "plain_value",
+    "limit_threads",
+    "one_thread",
 ]

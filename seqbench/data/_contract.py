@@ -1,7 +1,7 @@
 """The sequence data contract: every accepted form of ``X`` becomes one
 :class:`SequenceCollection`, and everything else is rejected here, once.
 
-Accepted forms (DESIGN.md, "Data conventions"):
+Accepted forms:
 
 - a list (or tuple, or 1-D object array) of arrays of shape ``(T_i, d)`` or
   ``(T_i,)``; lengths may differ;
@@ -25,6 +25,8 @@ import numpy as np
 import scipy.sparse
 from sklearn.utils.multiclass import check_classification_targets as _sk_check_targets
 from sklearn.utils.validation import column_or_1d
+
+from ._helpers import plain_value
 
 Kind = Literal["real", "symbol", "text"]
 
@@ -341,14 +343,9 @@ def check_classification_targets(X: SequenceCollection, y, *, estimator_name: st
     classes = np.unique(y)
     if len(classes) < 2:
         raise ValueError(
-            f"y has only one class ({_plain(classes[0])!r}); a classifier needs at least 2 classes to learn from"
+            f"y has only one class ({plain_value(classes[0])!r}); a classifier needs at least 2 classes to learn from"
         )
     return y
-
-
-def _plain(value):
-    """A numpy scalar as the Python value it holds (for readable messages)."""
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def check_regression_targets(X: SequenceCollection, y, *, estimator_name: str = "estimator") -> np.ndarray:

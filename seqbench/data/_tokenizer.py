@@ -25,7 +25,8 @@ class Tokenizer(BaseEstimator):
     lowercase : bool
         Lower-case the text before splitting.
     min_count : int
-        Symbols seen fewer times in ``fit`` map to ``<unk>``.
+        Symbols seen fewer times in ``fit`` map to ``<unk>``. A value that
+        keeps no symbol at all raises a ValueError naming it.
     max_vocab : int or None
         Keep only the most frequent symbols (``<unk>`` included in the count).
 
@@ -68,6 +69,8 @@ class Tokenizer(BaseEstimator):
         counts.pop(UNK, None)
         # most frequent first, ties in first-seen order (Counter keeps insertion order)
         kept = [s for s, c in sorted(counts.items(), key=lambda kv: -kv[1]) if c >= self.min_count]
+        if not kept:
+            raise ValueError(_no_vocabulary_message(self.min_count, self.level, counts))
         if self.max_vocab is not None:
             kept = kept[: self.max_vocab - 1]
         self.symbols_ = [UNK, *kept]
@@ -96,3 +99,12 @@ class Tokenizer(BaseEstimator):
         check_is_fitted(self, "vocabulary_")
         sep = "" if self.level == "char" else " "
         return [sep.join(self.symbols_[int(i)] for i in seq) for seq in sequences]
+
+
+def _no_vocabulary_message(min_count: int, level: str, counts: Counter) -> str:
+    """Why ``min_count`` left no symbol, and the largest value that keeps one."""
+    if not counts:
+        return f"the texts hold no {level} at all (each is empty or blank); pass texts with {level}s in them"
+    most = max(counts.values())
+    return (f"min_count={min_count} leaves no {level} in the vocabulary: the most frequent one occurs {most} "
+            f"time(s) in the {len(counts)} distinct {level}s seen; lower min_count to at most {most}")

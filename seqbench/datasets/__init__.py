@@ -58,7 +58,7 @@ from ._catalogue import (
     load,
     resolve_loader,
 )
-from ._dataset import TASKS, Dataset
+from ._dataset import TASKS, Dataset, content_fingerprint
 from ._fetch import ChecksumError, DatasetFetchError, cache_root
 from ._ts_reader import TsFormatError, read_ts
 
@@ -74,6 +74,7 @@ def __getattr__(name: str):
 __all__ = [
     "TASKS",
     "Dataset",
+    "content_fingerprint",
     "DatasetCard",
     "UnknownDatasetError",
     "DatasetFetchError",

@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import metrics
+
 __all__ = ["Dataset", "TASKS"]
 
-# DESIGN.md's task names, in the order reports list them.
-TASKS = ("classify", "regress", "tag", "forecast", "language_model")
+# the task names, in the order reports list them
+TASKS = tuple(metrics.TASKS)
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,24 +1,22 @@
 """Recurrent dynamics: how gradients flow back through time in a trained or
-untrained recurrent estimator, and pictures of it (issue 8).
+untrained recurrent estimator.
 
->>> from seqbench.diagnostics import gradient_norms_through_time, plot_gradient_flow
+>>> from seqbench.diagnostics import gradient_norms_through_time, gradient_decay_rate
 >>> g = gradient_norms_through_time(estimator, X, y)  # doctest: +SKIP
->>> plot_gradient_flow({"rnn": g_rnn, "lstm": g_lstm, "gru": g_gru})  # doctest: +SKIP
 
 - :func:`gradient_norms_through_time`: ``||dLoss/dh_t||`` (or ``||dLoss/dx_t||``)
   per step, averaged over sequences, for RNNClassifier, RNNRegressor,
   RNNTagger and RNNForecaster, fitted or not;
 - :func:`gradient_decay_rate`: a curve's slope in orders of magnitude per step;
-- :func:`plot_gradient_flow`: the log-scale picture (a matplotlib Figure);
-- :func:`gradient_flow_artefact` (:func:`dataset_gradient_flow` for a
-  runner job): the record a benchmark job stores, and
-  :func:`recurrent_dynamics_section`, the report section that draws it;
 - :class:`UnrolledRecurrent`: a fused recurrent layer run step by step on
-  its own weights (what makes the per-step gradients visible);
-- :class:`MeanRegressor`: the trivial baseline of the adding problem.
+  its own weights (what makes the per-step gradients visible).
 
-Names are imported on first use (PEP 562), so the report can import its
-section builder without importing torch.
+The diagnostics read models and draw nothing: the runner records a job's
+gradient flow (``seqbench.bench``) and the report draws it
+(``seqbench.report.plot_gradient_flow``).
+
+Names are imported on first use (PEP 562), so that importing the runner,
+which imports this package, does not import torch.
 """
 
 from __future__ import annotations
@@ -28,12 +26,7 @@ import importlib
 _EXPORTS = {
     "gradient_norms_through_time": "._gradients",
     "gradient_decay_rate": "._gradients",
-    "plot_gradient_flow": "._plot",
-    "gradient_flow_artefact": "._artefact",
-    "dataset_gradient_flow": "._artefact",
-    "recurrent_dynamics_section": "._report_section",
     "UnrolledRecurrent": "._unroll",
-    "MeanRegressor": "._baselines",
 }
 
 __all__ = list(_EXPORTS)

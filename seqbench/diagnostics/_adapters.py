@@ -4,9 +4,9 @@ An estimator the gradient diagnostics can read has
 
 - ``module_``: its fitted ``nn.Module`` whose ``forward(inputs, lengths,
   targets)`` returns ``(output, loss)`` (the engine's contract) and which
-  holds exactly one :class:`~seqbench.models.neural._modules.RecurrentEncoder`
+  holds exactly one :class:`~seqbench.models.neural.RecurrentEncoder`
   (the recurrence studied);
-- ``_gradient_flow_batches(X, y) -> SequenceBatches``: ``X`` and ``y`` turned
+- ``training_batches(X, y) -> SequenceBatches``: ``X`` and ``y`` turned
   into the module's inputs and targets exactly as ``fit`` encodes them
   (class indices, standardised values, forecasting windows), on the
   module's device.
@@ -16,26 +16,24 @@ implement the hook themselves, so nothing here is written per estimator.
 (``RNNLanguageModel`` has none: its module carries a state from one time
 chunk to the next and returns it with the logits.)
 
-An *unfitted* estimator is studied as ``fit`` would start it: a clone is
-fitted under :func:`~seqbench.models.neural._engine.initialise_only`, which
-runs the estimator's whole ``fit`` (validation, target encoding, seeding
-from ``random_state``, module construction and initialisation) but no epoch.
+An *unfitted* estimator is studied as ``fit`` would start it: a clone's
+``initialize(X, y)`` runs the estimator's whole ``fit`` (validation, target
+encoding, seeding from ``random_state``, module construction and
+initialisation) but no epoch.
 """
 
 from __future__ import annotations
 
 from sklearn.base import clone
 
-from ..models.neural._batches import SequenceBatches
-from ..models.neural._engine import initialise_only
-from ..models.neural._modules import RecurrentEncoder
+from ..models.neural import RecurrentEncoder, SequenceBatches
 
 __all__ = ["flow_batches", "initial_estimator", "is_fitted", "recurrent_encoder", "supports"]
 
 
 def supports(estimator) -> bool:
     """Whether the diagnostics can read this estimator (it has the hook)."""
-    return hasattr(estimator, "_gradient_flow_batches")
+    return hasattr(estimator, "training_batches")
 
 
 def flow_batches(estimator, X, y) -> SequenceBatches:
@@ -43,10 +41,10 @@ def flow_batches(estimator, X, y) -> SequenceBatches:
     if not supports(estimator):
         raise TypeError(
             f"{type(estimator).__name__} is not a recurrent estimator the gradient diagnostics can read: it needs "
-            "a module_ with one RecurrentEncoder and a _gradient_flow_batches(X, y) method "
+            "a module_ with one RecurrentEncoder and a training_batches(X, y) method "
             "(supported: RNNClassifier, RNNRegressor, RNNTagger, RNNForecaster)"
         )
-    return estimator._gradient_flow_batches(X, y)
+    return estimator.training_batches(X, y)
 
 
 def is_fitted(estimator) -> bool:
@@ -58,14 +56,7 @@ def initial_estimator(estimator, X, y):
     module holds the initial weights ``fit`` would draw from ``random_state``."""
     if not supports(estimator):
         flow_batches(estimator, X, y)  # raises the TypeError that says what is missing
-    fresh = clone(estimator)
-    task = getattr(getattr(fresh, "capabilities", None), "task", None)
-    with initialise_only():
-        if task in ("forecast", "language_model"):
-            fresh.fit(X)
-        else:
-            fresh.fit(X, y)
-    return fresh
+    return clone(estimator).initialize(X, y)
 
 
 def recurrent_encoder(module) -> RecurrentEncoder:

@@ -17,8 +17,7 @@ import warnings
 import numpy as np
 import torch
 
-from ..models.neural._batches import IGNORE_INDEX
-from ..models.neural._engine import torch_session
+from ..models.neural import IGNORE_INDEX, torch_session
 from ._adapters import flow_batches, initial_estimator, is_fitted, recurrent_encoder
 from ._unroll import UnrolledRecurrent
 

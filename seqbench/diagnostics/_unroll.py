@@ -4,7 +4,7 @@ PyTorch's fused ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU`` run the whole
 recurrence inside one kernel: the per-step hidden states in its output are
 not the tensors the next step was computed from, so ``retain_grad()`` on
 them shows no gradient for any step before the last one the loss reads
-(NOTES.md, "PyTorch recurrent layers"). To measure ``dLoss/dh_t`` the
+(PyTorch's fused kernels keep no per-step graph). To measure ``dLoss/dh_t`` the
 diagnostic swaps the fused layer for :class:`UnrolledRecurrent`, which runs
 ``nn.RNNCell`` / ``nn.LSTMCell`` / ``nn.GRUCell`` one step at a time with
 the fused layer's own parameter tensors (shared, not copied) and keeps every

@@ -17,22 +17,48 @@ from sklearn.base import clone
 
 from ._forecast import interval_coverage, mae, mase, rmse, smape
 
-__all__ = ["rolling_origin"]
+__all__ = ["rolling_origin", "origin_positions", "cut_at_origin"]
 
 
-def _origins(n_steps: int, horizon: int, n_origins: int, step: int) -> np.ndarray:
+def origin_positions(n_steps: int, horizon: int, n_origins: int, step: int = 1, *, min_history: int = 2) -> np.ndarray:
+    """The forecast origins of one series of ``n_steps`` steps, int ``(n_origins,)``.
+
+    The last origin leaves exactly ``horizon`` steps after it; the others
+    are ``step`` steps apart before it. Raises ``ValueError`` when the first
+    origin would leave fewer than ``min_history`` steps to learn from.
+    """
     for name, value in (("horizon", horizon), ("n_origins", n_origins), ("step", step)):
         if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
     last = n_steps - horizon
     first = last - step * (n_origins - 1)
-    if first < 2:
+    if first < min_history:
         raise ValueError(
             f"a series of {n_steps} steps is too short for {n_origins} origins {step} step(s) apart with "
-            f"horizon {horizon}: the first training window would hold {first} steps (need at least 2); "
-            "use fewer origins, a smaller step or a shorter horizon"
+            f"horizon {horizon}: the first training window would hold {first} steps (need at least "
+            f"{min_history}); use fewer origins, a smaller step or a shorter horizon"
         )
     return first + step * np.arange(n_origins)
+
+
+def cut_at_origin(series: list, horizon: int, n_origins: int, step: int, fold: int, *,
+                  min_history: int = 2) -> tuple[list, np.ndarray]:
+    """Fold ``fold`` (0 the earliest) of rolling-origin evaluation over many
+    series at once: each series ``(T_i, d)`` is cut at its ``fold``-th origin
+    (:func:`origin_positions`). Returns the histories (list of
+    ``(origin_i, d)``) and the true futures ``(n, horizon, d)``. The runner
+    fits one model on all histories of a fold; :func:`rolling_origin`
+    refits per origin on one series.
+    """
+    histories, truths = [], []
+    for i, full in enumerate(series):
+        try:
+            origin = origin_positions(len(full), horizon, n_origins, step, min_history=min_history)[fold]
+        except ValueError as exc:
+            raise ValueError(f"series {i}: {exc}") from None
+        histories.append(full[:origin])
+        truths.append(full[origin : origin + horizon])
+    return histories, np.stack(truths)
 
 
 def rolling_origin(
@@ -85,7 +111,7 @@ def rolling_origin(
     if coverage is not None and not hasattr(estimator, "predict_interval"):
         raise TypeError(f"{type(estimator).__name__} has no predict_interval, so coverage cannot be measured")
     rows, fitted = [], None
-    for o in _origins(len(y), horizon, n_origins, step):
+    for o in origin_positions(len(y), horizon, n_origins, step):
         history, actual = y[:o], y[o : o + horizon]
         fit_s = 0.0
         if refit or fitted is None:

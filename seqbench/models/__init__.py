@@ -6,7 +6,16 @@ from __future__ import annotations
 import difflib
 
 from .autoregressive import ARClassifier, ARForecaster, NGramLanguageModel
-from .baseline import FeatureClassifier, FeatureRegressor, NaiveForecaster, WindowTagger
+from .baseline import (
+    ETSForecaster,
+    FeatureClassifier,
+    FeatureRegressor,
+    MeanRegressor,
+    NaiveForecaster,
+    NearestNeighborClassifier,
+    ThetaForecaster,
+    WindowTagger,
+)
 from .hmm import HMMClassifier, HMMForecaster, HMMLanguageModel, HMMTagger
 from .neural import RNNClassifier, RNNForecaster, RNNLanguageModel, RNNRegressor, RNNTagger
 
@@ -17,10 +26,14 @@ __all__ = [
     "RNNRegressor",
     "FeatureClassifier",
     "FeatureRegressor",
+    "MeanRegressor",
+    "NearestNeighborClassifier",
     "ARForecaster",
     "HMMForecaster",
     "RNNForecaster",
     "NaiveForecaster",
+    "ETSForecaster",
+    "ThetaForecaster",
     "HMMTagger",
     "RNNTagger",
     "WindowTagger",
@@ -41,10 +54,14 @@ REGISTRY: dict[str, type] = {
         RNNRegressor,
         FeatureClassifier,
         FeatureRegressor,
+        MeanRegressor,
+        NearestNeighborClassifier,
         ARForecaster,
         HMMForecaster,
         RNNForecaster,
         NaiveForecaster,
+        ETSForecaster,
+        ThetaForecaster,
         HMMTagger,
         RNNTagger,
         WindowTagger,

@@ -34,8 +34,8 @@ class Capabilities:
 
 
 # scikit-learn's common checks read a 2-D array (n, k) as n samples with k
-# features; seqbench reads it as n univariate sequences of length k
-# (DESIGN.md). These checks test the feature reading and cannot pass.
+# features; seqbench reads it as n univariate sequences of length k (the
+# data contract, seqbench.data). These checks test the feature reading and cannot pass.
 SEQUENCE_EXPECTED_FAILED_CHECKS: dict[str, str] = {
     "check_n_features_in": (
         "n_features_in_ is the number of features per time step (1 for a 2-D array of univariate "
@@ -80,13 +80,18 @@ class SequenceInputMixin:
         self.input_kind_ = coll.kind
         if coll.kind == "text":
             tok = getattr(self, "tokenizer", None)
-            self.tokenizer_ = clone(tok) if tok is not None else Tokenizer(level="word")
+            self.tokenizer_ = clone(tok) if tok is not None else self._default_tokenizer()
             coll = _tokenized(self.tokenizer_.fit(coll.sequences), coll)
             self.n_symbols_ = self.tokenizer_.n_symbols_
         elif coll.kind == "symbol":
             self.n_symbols_ = coll.n_symbols
         self.n_features_in_ = coll.n_features
         return coll
+
+    def _default_tokenizer(self) -> Tokenizer:
+        """The tokenizer text is read with when the class has no ``tokenizer``
+        parameter or it is None (a class may override it)."""
+        return Tokenizer(level="word")
 
     def _validate_predict_X(self, X) -> SequenceCollection:
         """Validate sequences at predict time against what ``fit`` saw."""

@@ -1,4 +1,4 @@
-"""What every seqbench forecaster shares (the "forecast" task of DESIGN.md).
+"""What every seqbench forecaster shares (the many-to-many, shifted "forecast" task).
 
 A forecaster learns from a collection of series with ``fit(X)`` (no ``y``)
 and forecasts the ``horizon`` steps after the end of each history in ``X``

@@ -1,4 +1,4 @@
-"""What every tagger shares (the many-to-many, aligned task of DESIGN.md):
+"""What every tagger shares (the many-to-many, aligned task):
 one place that validates per-step labels ``Y`` against the sequences, label
 encoding, and per-step accuracy as ``score``.
 

@@ -9,8 +9,11 @@ function of the store's data returning a tree of plain-text blocks that the
 HTML and Markdown writers render and escape; plot data and plot drawing are
 separate (``_plotdata`` returns data, ``_render`` draws it).
 
-The names below are imported on first use, so that ``seqbench --help``
-(which imports ``seqbench.report._cli``) does not load pandas or matplotlib.
+Also the pieces of the long-range section: ``recurrent_dynamics_section``
+and ``plot_gradient_flow`` (gradient norm through time, log scale).
+
+The names below are imported on first use (PEP 562): importing the package
+does not load pandas or matplotlib.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ __all__ = [
     "Figure",
     "Code",
     "KeyValues",
+    "recurrent_dynamics_section",
+    "plot_gradient_flow",
 ]
 
 _WHERE = {
@@ -39,6 +44,7 @@ _WHERE = {
     "SECTION_BUILDERS": "._sections", "default_sections": "._sections", "Context": "._context",
     "Section": "._blocks", "Table": "._blocks", "Cell": "._blocks", "Paragraph": "._blocks", "Figure": "._blocks",
     "Code": "._blocks", "KeyValues": "._blocks",
+    "recurrent_dynamics_section": "._long_range", "plot_gradient_flow": "._gradient_plot",
 }
 
 

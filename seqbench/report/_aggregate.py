@@ -14,7 +14,7 @@ import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from ..bench import FAILED_STATUSES
+from ..results import FAILED_STATUSES
 
 __all__ = ["Entry", "aggregate", "best_values", "group_by_dataset"]
 

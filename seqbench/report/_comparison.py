@@ -3,10 +3,10 @@ post-hoc p-values and the critical-difference diagram, per task."""
 
 from __future__ import annotations
 
+from ..metrics import family_label, metric_label, task_label
 from ._blocks import Cell, Paragraph, Section, Table
 from ._context import Context
-from ._format import anchor, metric_label, num
-from ._load import FAMILY_NAMES, TASK_NAMES
+from ._format import anchor, num
 from ._render import render_cd_diagram
 from ._stats import Comparison, compare_task
 
@@ -20,7 +20,7 @@ def rank_table(c: Comparison) -> Table:
     best = c.average_ranks.min()
     rows = []
     for model, average in c.average_ranks.items():
-        cells = [Cell(model), Cell(FAMILY_NAMES.get(c.families.get(model), c.families.get(model, "")))]
+        cells = [Cell(model), Cell(family_label(c.families.get(model, "")))]
         for dataset in c.ranks.index:
             failed = (dataset, model) in c.failed_cells
             cells.append(Cell(f"{c.ranks.loc[dataset, model]:g}" + (" (failed)" if failed else ""),
@@ -78,7 +78,7 @@ def _task_section(ctx: Context, task: str) -> Section | None:
         blocks.append(render_cd_diagram(c))
         if c.n_models <= MAX_PVALUE_TABLE:
             blocks.append(_pvalue_table(c))
-    return Section(anchor("cmp", task), TASK_NAMES.get(task, task), blocks)
+    return Section(anchor("cmp", task), task_label(task), blocks)
 
 
 def comparison_section(ctx: Context) -> Section:

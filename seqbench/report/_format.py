@@ -6,26 +6,7 @@ import hashlib
 import math
 import re
 
-__all__ = ["num", "mean_std", "seconds", "count", "anchor", "metric_label", "first_line"]
-
-METRIC_LABELS = {
-    "accuracy": "accuracy",
-    "f1_macro": "macro-F1",
-    "log_loss": "log-loss",
-    "r2": "R²",
-    "mse": "MSE",
-    "mase": "MASE",
-    "mae": "MAE",
-    "rmse": "RMSE",
-    "smape": "sMAPE %",
-    "bits_per_symbol": "bits/symbol",
-    "perplexity": "perplexity",
-}
-
-
-def metric_label(name: str) -> str:
-    return METRIC_LABELS.get(name, name)
-
+__all__ = ["num", "mean_std", "seconds", "count", "anchor", "first_line"]
 
 def num(value, digits: int = 3) -> str:
     """``value`` with ``digits`` decimals; tiny or huge ones in ``g`` form."""

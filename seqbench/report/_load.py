@@ -2,7 +2,7 @@
 metric directions and, on demand, each job's artefacts.
 
 Everything comes from the results store (read only, through
-``seqbench.bench.ResultsStore``); nothing is refitted.
+``seqbench.results.ResultsStore``); nothing is refitted.
 """
 
 from __future__ import annotations
@@ -10,19 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..metrics import TASKS, family_names
+from ..results import ResultsStore
+
 __all__ = ["ReportData", "open_report_data", "TASK_ORDER", "FAMILY_ORDER"]
 
 # the order tasks and families appear in, wherever they appear
-TASK_ORDER = ("classify", "regress", "tag", "forecast", "language_model")
-FAMILY_ORDER = ("hmm", "autoregressive", "neural", "baseline")
-FAMILY_NAMES = {"hmm": "HMM", "autoregressive": "autoregressive", "neural": "RNN / LSTM / GRU", "baseline": "baseline"}
-TASK_NAMES = {
-    "classify": "Classification",
-    "regress": "Regression",
-    "tag": "Tagging",
-    "forecast": "Forecasting",
-    "language_model": "Language modelling",
-}
+TASK_ORDER = tuple(TASKS)
+FAMILY_ORDER = family_names()
 
 
 @dataclass
@@ -30,7 +25,7 @@ class ReportData:
     """One store's contents as the report sees them.
 
     jobs : job rows of the latest run's plan (JSON columns decoded), the
-        ``n/a`` pairings included; see ``seqbench.bench._store``.
+        ``n/a`` pairings included; see ``seqbench.results``.
     datasets : ``{checksum: dataset row}`` (meta holds oracle scores, horizon...).
     metrics : per task, ``{"main": name, "greater_is_better": {name: bool}}``
         (the store's ``seqbench_meta`` entry).
@@ -92,8 +87,6 @@ class ReportDataContext:
         self._store = None
 
     def __enter__(self) -> ReportData:
-        from ..bench import ResultsStore
-
         self._store = store = ResultsStore.open_reader(self.path)
         try:
             runs = store.runs()

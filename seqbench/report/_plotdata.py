@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from ._aggregate import sort_key
 from ._context import Context
 
 __all__ = ["cost_frontier", "learning_curves", "forecasts", "confusion", "oracle_distance", "own_split"]
@@ -138,8 +139,6 @@ def confusion(ctx: Context, task: str, dataset: str) -> dict | None:
     """The best model of each family (main metric) and its confusion matrix
     summed over its jobs: ``{"dataset", "metric", "panels": [{"family",
     "model", "score", "labels", "matrix"}]}``."""
-    from ._aggregate import sort_key
-
     metric = ctx.data.main_metric(task)
     greater = ctx.data.greater_is_better(task, metric or "")
     panels = []

@@ -4,10 +4,10 @@ run has nothing to draw, rather than disappearing."""
 
 from __future__ import annotations
 
+from ..metrics import family_label, metric_label, task_label
 from ._blocks import Paragraph, Section, Table
 from ._context import Context
-from ._format import anchor, mean_std, metric_label, num
-from ._load import FAMILY_NAMES, TASK_NAMES
+from ._format import anchor, mean_std, num
 from . import _plotdata as pd_
 from . import _render as rd
 
@@ -23,7 +23,7 @@ def cost_section(ctx: Context) -> Section:
     for task in ctx.data.tasks:
         d = pd_.cost_frontier(ctx, task)
         if d is not None:
-            children.append(Section(anchor("cost", task), TASK_NAMES.get(task, task), [rd.render_cost_frontier(d)]))
+            children.append(Section(anchor("cost", task), task_label(task), [rd.render_cost_frontier(d)]))
     return Section("cost", "Score against cost", children or _empty("No model has a score and a fit time yet."),
                    intro="What does a better score cost? Each point is one model: its main metric against its mean "
                          "fit time (log scale).")
@@ -34,7 +34,7 @@ def learning_curves_section(ctx: Context) -> Section:
     for task in ctx.data.tasks:
         d = pd_.learning_curves(ctx, task)
         if d is not None:
-            children.append(Section(anchor("lc", task), TASK_NAMES.get(task, task), [rd.render_learning_curves(d)]))
+            children.append(Section(anchor("lc", task), task_label(task), [rd.render_learning_curves(d)]))
     return Section("learning-curves", "Learning curves",
                    children or _empty("No job stored a learning curve (only the neural models record history_)."),
                    intro="How training went: the loss of each neural model per epoch. A curve still falling at the "
@@ -62,7 +62,7 @@ def confusion_section(ctx: Context) -> Section:
             if d is not None:
                 title = dataset if task == "classify" else f"{dataset} (tagging, per step)"
                 children.append(Section(anchor("cm", task, dataset), title,
-                                        [rd.render_confusion(d, FAMILY_NAMES)]))
+                                        [rd.render_confusion(d)]))
     return Section("confusion", "Confusion matrices",
                    children or _empty("No classification dataset has stored confusion matrices in this run."),
                    intro="Which classes each family confuses: the best model of each family on each "
@@ -70,7 +70,7 @@ def confusion_section(ctx: Context) -> Section:
 
 
 def _oracle_table(d: dict) -> Table:
-    rows = [[m["model"], FAMILY_NAMES.get(m["family"], m["family"]), mean_std(m["mean"], m["std"])]
+    rows = [[m["model"], family_label(m["family"]), mean_std(m["mean"], m["std"])]
             for m in d["models"]]
     if d["baseline"] is not None:
         rows.append(["trivial baseline (card)", "", num(d["baseline"])])
@@ -85,7 +85,7 @@ def oracle_section(ctx: Context) -> Section:
         for dataset in ctx.datasets_of(task):
             d = pd_.oracle_distance(ctx, task, dataset)
             if d is not None:
-                children.append(Section(anchor("or", task, dataset), f"{dataset} ({TASK_NAMES.get(task, task)})",
+                children.append(Section(anchor("or", task, dataset), f"{dataset} ({task_label(task)})",
                                         [rd.render_oracle(d), _oracle_table(d)]))
     return Section("oracle", "Distance to the oracle",
                    children or _empty("No dataset in this run has an oracle score (only synthetic datasets do)."),

@@ -13,15 +13,17 @@ import struct
 
 import numpy as np
 
+from ..metrics import family, family_label, metric_label
 from ._blocks import Figure
-from ._format import metric_label, num
-from ._load import FAMILY_NAMES
+from ._format import num
 
 __all__ = ["render_cost_frontier", "render_learning_curves", "render_forecasts", "render_confusion",
-           "render_oracle", "render_cd_diagram", "png_size"]
+           "render_oracle", "render_cd_diagram", "png_size", "figure_block", "family_colour"]
 
 DPI = 96
-FAMILY_COLOURS = {"hmm": "#1f77b4", "autoregressive": "#ff7f0e", "neural": "#2ca02c", "baseline": "#7f7f7f"}
+# one colour per family, by the family's order; other families get OTHER_COLOUR
+FAMILY_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#7f7f7f")
+OTHER_COLOUR = "#9467bd"
 LABEL_OFFSETS = ((5, 4), (5, -11), (5, 12))
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
 _RC = {"font.size": 9, "axes.titlesize": 10, "axes.spines.top": False,
@@ -61,12 +63,19 @@ def _figure(n_panels: int, *, ncols: int = 3, width: float = 4.3, height: float 
     return fig, axes[:n_panels]
 
 
+def family_colour(name) -> str:
+    """The colour of a family's models in every plot."""
+    known = family(name)
+    return FAMILY_COLOURS[known.order] if known and known.order < len(FAMILY_COLOURS) else OTHER_COLOUR
+
+
 def png_size(png: bytes) -> tuple[int, int]:
     """(width, height) in pixels from a PNG's IHDR chunk."""
     return struct.unpack(">II", png[16:24])
 
 
-def _to_block(fig, alt: str, caption: str) -> Figure:
+def figure_block(fig, alt: str, caption: str) -> Figure:
+    """A matplotlib figure as a report :class:`Figure` block (PNG, white background)."""
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
@@ -123,12 +132,12 @@ def render_cost_frontier(d: dict) -> Figure:
             offsets = {id(p): LABEL_OFFSETS[i % len(LABEL_OFFSETS)] for i, p in enumerate(by_score)}
             for p in panel["points"]:
                 marker = markers.setdefault(p["model"], MARKERS[len(markers) % len(MARKERS)])
-                colour = FAMILY_COLOURS.get(p["family"], "#9467bd")
+                colour = family_colour(p["family"])
                 ax.errorbar(p["fit_seconds"], p["score"], yerr=p["std"] or 0, fmt=marker, color=colour,
                             markersize=7, capsize=2, markeredgecolor="black" if p["pareto"] else colour)
                 ax.annotate(_short(p["model"], 26), (p["fit_seconds"], p["score"]), textcoords="offset points",
                             xytext=offsets[id(p)], fontsize=7.5)
-                seen_families[FAMILY_NAMES.get(p["family"], p["family"])] = colour
+                seen_families[family_label(p["family"])] = colour
             front = sorted((p for p in panel["points"] if p["pareto"]), key=lambda p: p["fit_seconds"])
             if len(front) > 1:
                 ax.step([p["fit_seconds"] for p in front], [p["score"] for p in front], where="post",
@@ -144,7 +153,7 @@ def render_cost_frontier(d: dict) -> Figure:
         handles = [Line2D([], [], marker="o", linestyle="", color=c, label=_short(f)) for f, c in seen_families.items()]
         handles.append(Line2D([], [], color="black", linestyle="--", label="cost frontier"))
         fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
-    return _to_block(fig, alt=f"{d['task']}: {metric_label(d['metric'])} against fit time, one panel per dataset",
+    return figure_block(fig, alt=f"{d['task']}: {metric_label(d['metric'])} against fit time, one panel per dataset",
                      caption=f"{metric_label(d['metric'])} ({_direction(d['greater'])}) against mean fit time. "
                              "Colour: model family; error bars: std over seeds; the dashed line joins the models "
                              "that no other model beats on both score and time (outlined in black).")
@@ -181,7 +190,7 @@ def render_learning_curves(d: dict) -> Figure:
             ax.set_xlabel("epoch")
             ax.set_ylabel("training loss")
             ax.grid(alpha=0.3)
-    return _to_block(fig, alt=f"{d['task']}: training loss per epoch of the neural models",
+    return figure_block(fig, alt=f"{d['task']}: training loss per epoch of the neural models",
                      caption="Training loss per epoch from each neural model's history_ (one line per seed; dashed: "
                              "validation loss where early stopping held out a validation split).")
 
@@ -210,13 +219,13 @@ def render_forecasts(d: dict) -> Figure:
             ax.set_xlabel("steps from the forecast origin")
             ax.grid(alpha=0.3)
         axes[0].legend(fontsize=7.5, frameon=False)
-    return _to_block(fig, alt=f"forecasts against the truth on {d['dataset']}",
+    return figure_block(fig, alt=f"forecasts against the truth on {d['dataset']}",
                      caption=f"{d['dataset']}: each model's forecast (coloured) against the true future (black) "
                              f"after the last observed steps (grey); seed {d['seed']}, the dataset's own split.")
 
 
 # ------------------------------------------------------------- confusion
-def render_confusion(d: dict, family_names: dict) -> Figure:
+def render_confusion(d: dict) -> Figure:
     import matplotlib
 
     with matplotlib.rc_context(_RC):
@@ -237,11 +246,11 @@ def render_confusion(d: dict, family_names: dict) -> Figure:
                         if matrix[i, j]:
                             ax.text(j, i, f"{int(matrix[i, j])}", ha="center", va="center", fontsize=6.5,
                                     color="white" if share[i, j] > 0.6 else "black")
-            ax.set_title(f"{_short(family_names.get(p['family'], p['family']))}: {_short(p['model'], 28)}\n"
+            ax.set_title(f"{_short(family_label(p['family']))}: {_short(p['model'], 28)}\n"
                          f"{metric_label(d['metric'])} {num(p['score'])}", fontsize=8.5)
             ax.set_xlabel("predicted")
             ax.set_ylabel("true")
-    return _to_block(fig, alt=f"confusion matrices on {d['dataset']}, best model of each family",
+    return figure_block(fig, alt=f"confusion matrices on {d['dataset']}, best model of each family",
                      caption=f"{d['dataset']}: confusion matrix of the best model of each family, summed over "
                              "seeds (numbers: counts; shade: share of the true class).")
 
@@ -253,7 +262,7 @@ def render_oracle(d: dict) -> Figure:
     with matplotlib.rc_context(_RC):
         models = d["models"]
         fig, (ax,) = _figure(1, width=7.5, height=0.9 + 0.32 * len(models))
-        colours = [FAMILY_COLOURS.get(m["family"], "#9467bd") for m in models]
+        colours = [family_colour(m["family"]) for m in models]
         y = np.arange(len(models))[::-1]
         ax.barh(y, [m["mean"] for m in models], xerr=[m["std"] or 0 for m in models], color=colours,
                 capsize=2, height=0.6)
@@ -268,7 +277,7 @@ def render_oracle(d: dict) -> Figure:
         ax.set_xlabel(f"{metric_label(d['metric'])} minus the oracle's ({_direction(d['greater'])}; 0 = oracle)")
         ax.set_title(_short(d["dataset"], 60))
         ax.grid(axis="x", alpha=0.3)
-    return _to_block(fig, alt=f"distance to the oracle on {d['dataset']}",
+    return figure_block(fig, alt=f"distance to the oracle on {d['dataset']}",
                      caption=f"{d['dataset']}: each model's {metric_label(d['metric'])} minus the oracle's "
                              f"(the true generating model; mean {num(d['oracle'])}), mean ± std over seeds. "
                              "Colour: model family.")
@@ -283,7 +292,7 @@ def render_cd_diagram(comparison) -> Figure:
     names = _unique_short(list(ranks.index))
     with matplotlib.rc_context(_RC):
         fig, (ax,) = _figure(1, width=8.5, height=1.2 + 0.28 * len(ranks))
-        colours = {m: FAMILY_COLOURS.get(comparison.families.get(m), "#9467bd") for m in ranks.index}
+        colours = {m: family_colour(comparison.families.get(m)) for m in ranks.index}
         sp.critical_difference_diagram(
             ranks=ranks.rename(index=names), sig_matrix=comparison.nemenyi.rename(index=names, columns=names),
             ax=ax, alpha=comparison.alpha, color_palette={names[m]: c for m, c in colours.items()},
@@ -291,6 +300,6 @@ def render_cd_diagram(comparison) -> Figure:
         )
         ax.set_title(f"average rank by {metric_label(comparison.metric)} over {comparison.n_datasets} datasets "
                      "(1 = best)", pad=18)
-    return _to_block(fig, alt=f"critical-difference diagram for the {comparison.task} task",
+    return figure_block(fig, alt=f"critical-difference diagram for the {comparison.task} task",
                      caption="Average ranks (1 = best). Models joined by a horizontal bar are not significantly "
                              f"different (Nemenyi post-hoc test, α = {comparison.alpha}).")

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections import Counter
 from importlib import metadata
 
-from ..bench import FAILED_STATUSES
+from ..metrics import task_label
+from ..results import FAILED_STATUSES
 from ._blocks import Cell, Code, KeyValues, Paragraph, Section, Table
 from ._context import Context
 from ._format import count, first_line
-from ._load import TASK_NAMES
 
 __all__ = ["run_section", "failed_section", "environment_section", "traceback_excerpt"]
 
@@ -29,7 +29,7 @@ def run_section(ctx: Context) -> Section:
         ("suite", f"{run.get('suite', '?')} ({run.get('suite_path') or 'shipped'})"),
         ("run", f"{run.get('run_id', '?')} of {len(data.runs)} stored; {run.get('status', '?')}"),
         ("jobs", f"{len(jobs)} planned: {status_text or 'none'}"),
-        ("tasks", ", ".join(TASK_NAMES.get(t, t) for t in data.tasks)),
+        ("tasks", ", ".join(task_label(t) for t in data.tasks)),
         ("datasets", count(len({(j['task'], j['dataset_label']) for j in data.jobs}))),
         ("models", count(len({(j['task'], j['model_label']) for j in data.jobs if j['status'] != 'n/a'}))),
         ("seeds", ", ".join(str(s) for s in sorted({j['seed'] for j in jobs if j.get('seed') is not None}))),
@@ -63,7 +63,7 @@ def failed_section(ctx: Context) -> Section:
     failed = [j for j in ctx.data.jobs if j["status"] in FAILED_STATUSES]
     if not failed:
         return Section("failed", "Failed jobs", [Paragraph("No job failed.", kind="note")])
-    rows = [[Cell(TASK_NAMES.get(j["task"], j["task"])), Cell(j["dataset_label"]), Cell(j["model_label"]),
+    rows = [[Cell(task_label(j["task"])), Cell(j["dataset_label"]), Cell(j["model_label"]),
              Cell(str(j.get("seed"))), Cell(str(j.get("fold"))), Cell(j["status"], state="failed"),
              Cell(first_line(j.get("error"), 300) or "(no reason stored)")] for j in failed]
     blocks = [Table(["task", "dataset", "model", "seed", "fold", "status", "reason"], rows,

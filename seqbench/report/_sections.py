@@ -1,16 +1,16 @@
 """The report's sections, in order: a list of builders.
 
 A builder is a function ``builder(ctx: Context) -> Section | None`` (None:
-nothing to say, the section is left out). To add a section (the recurrent
-dynamics section of issue 8, say), write its builder in its own module and
+nothing to say, the section is left out). To add a section, write its
+builder in its own module (as ``_long_range`` does) and
 insert it into ``SECTION_BUILDERS`` where it should appear, or pass a list
 to ``write_report(..., sections=...)``; the writers need no change.
 """
 
 from __future__ import annotations
 
-from ..diagnostics import recurrent_dynamics_section
 from ._comparison import comparison_section
+from ._long_range import recurrent_dynamics_section
 from ._plots_sections import confusion_section, cost_section, forecasts_section, learning_curves_section, oracle_section
 from ._run_sections import environment_section, failed_section, run_section
 from ._series import series_section

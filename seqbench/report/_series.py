@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..metrics import family_label
 from ._blocks import Cell, Paragraph, Section, Table
 from ._context import Context
 from ._format import anchor, num
-from ._load import FAMILY_NAMES
 
 __all__ = ["SeriesComparison", "compare_series", "series_section", "MIN_SERIES"]
 
@@ -96,7 +96,7 @@ def _table(c: SeriesComparison) -> Table:
     best = min(c.average_ranks.values())
     means = dict(zip(c.models, c.scores.mean(axis=0)))
     rows = [
-        [Cell(m), Cell(FAMILY_NAMES.get(c.families.get(m), c.families.get(m, ""))),
+        [Cell(m), Cell(family_label(c.families.get(m, ""))),
          Cell(f"{r:.2f}", best=abs(r - best) < 1e-12), Cell(num(float(means[m]))), Cell(str(c.wins[m]))]
         for m, r in c.average_ranks.items()
     ]  # fmt: skip

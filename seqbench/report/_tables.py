@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ..bench import FAILED_STATUSES
+from ..metrics import family_label, metric_label, task_label
+from ..results import FAILED_STATUSES
 from ._aggregate import Entry, best_values, sort_key
 from ._blocks import Cell, Paragraph, Section, Table
 from ._context import Context
-from ._format import anchor, count, first_line, mean_std, metric_label, num, seconds
-from ._load import FAMILY_NAMES, TASK_NAMES
+from ._format import anchor, count, first_line, mean_std, num, seconds
 
 __all__ = ["leaderboards_section", "overview_section", "leaderboard_table", "dataset_caption"]
 
@@ -53,7 +53,7 @@ def leaderboard_table(ctx: Context, task: str, dataset: str) -> Table:
             f"seed {j['seed']} fold {j['fold']}: {j['status']}: {first_line(j.get('error'))}" for j in e.failed_jobs)
         dash = Cell("n/a", state="na") if e.is_na else None
         rows.append([
-            Cell(e.model), Cell(FAMILY_NAMES.get(e.family, e.family)),
+            Cell(e.model), Cell(family_label(e.family)),
             Cell(e.status_text(), state=jobs_state, note=jobs_note),
             *[_metric_cell(e, m, best[m]) for m in metrics],
             dash or Cell(seconds(e.fit_seconds)), dash or Cell(seconds(e.predict_seconds)),
@@ -120,7 +120,7 @@ def leaderboards_section(ctx: Context) -> Section:
         for dataset in ctx.datasets_of(task):
             parts = [leaderboard_table(ctx, task, dataset), _na_note(ctx.groups[(task, dataset)])]
             blocks.append(Section(anchor("lb", task, dataset), dataset, [b for b in parts if b is not None]))
-        children.append(Section(anchor("lb", task), TASK_NAMES.get(task, task), blocks))
+        children.append(Section(anchor("lb", task), task_label(task), blocks))
     return Section("leaderboards", "Leaderboards", children,
                    intro="Every model on every dataset, with the task's metrics, cost and status.")
 
@@ -189,18 +189,18 @@ def overview_section(ctx: Context) -> Section:
         if not rows:
             continue
         direction = "higher" if greater else "lower"
-        columns = ["dataset"] + [FAMILY_NAMES.get(f, f) for f in families] + ["lead of the winning family",
+        columns = ["dataset"] + [family_label(f) for f in families] + ["lead of the winning family",
                                                                             "fit time of winner"]
         table = Table(columns, rows, numeric=tuple(range(1, len(families) + 1)),
-                      caption=f"{TASK_NAMES.get(task, task)}: best model of each family by "
+                      caption=f"{task_label(task)}: best model of each family by "
                               f"{metric_label(main)} ({direction} is better), mean ± std over seeds; ★ the winner")
         blocks = [table]
         if wins:
             n = sum(len(ds) for ds in wins.values())
             blocks.append(Paragraph(f"Wins over {n} dataset{'s' if n != 1 else ''}: " + "; ".join(
-                f"{FAMILY_NAMES.get(f, f)} {len(ds)} ({', '.join(ds)})"
+                f"{family_label(f)} {len(ds)} ({', '.join(ds)})"
                 for f, ds in sorted(wins.items(), key=lambda kv: -len(kv[1]))) + "."))
-        children.append(Section(anchor("ov", task), TASK_NAMES.get(task, task), blocks))
+        children.append(Section(anchor("ov", task), task_label(task), blocks))
     if not children:
         children = [Paragraph("No job is stored for this run yet.", kind="note")]
     return Section("overview", "Which family wins where", children, intro=(

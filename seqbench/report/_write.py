@@ -21,6 +21,8 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import __version__
+from . import _sections
 from ._blocks import Code, Paragraph, Section
 from ._context import Context
 from ._csv import results_frame
@@ -61,10 +63,7 @@ def _safe_build(builder, ctx: Context, problems: list) -> Section | None:
 
 def build_report(store_path, *, sections=None, alpha: float = 0.05) -> Report:
     """Read ``store_path`` and build every section (no files written)."""
-    from .. import __version__
-    from ._sections import SECTION_BUILDERS
-
-    builders = SECTION_BUILDERS if sections is None else sections
+    builders = _sections.SECTION_BUILDERS if sections is None else sections
     with open_report_data(store_path) as data:
         ctx = Context(data, alpha=alpha)
         problems: list = []
@@ -93,7 +92,7 @@ def _publish(tmp: Path, out_dir: Path) -> None:
         os.rename(tmp, out_dir)
         return
     if not out_dir.is_dir():
-        raise NotADirectoryError(f"{out_dir} exists and is not a folder; choose another --out folder")
+        raise NotADirectoryError(f"{out_dir} exists and is not a folder; choose another output folder")
     for name in REPORT_FILES:
         os.replace(tmp / name, out_dir / name)
 

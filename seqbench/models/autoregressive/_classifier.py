@@ -7,7 +7,6 @@ from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.linear_model import LogisticRegression
@@ -17,9 +16,10 @@ from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ...data import check_classification_targets
-from .._base import SEQUENCE_EXPECTED_FAILED_CHECKS, Capabilities, SequenceInputMixin, encode_labels
-from ..baseline._features import symbol_ngrams
+from ...data import SequenceCollection, plain_value
+from .._base import Capabilities, SequenceInputMixin
+from .._classifier_base import LikelihoodClassifierMixin
+from .._features import symbol_ngrams
 from ._gaussian import select_order
 from ._generative import class_log_likelihood, fit_class_ar, initial_rows
 from ._lags import lagged_rows, per_sequence_ar_features
@@ -30,16 +30,11 @@ __all__ = ["ARClassifier"]
 _LOGREG_MAX_ITER = 1000
 
 
-def _label(value):
-    """A class label as a plain Python value, for error messages."""
-    return np.asarray(value).item()
-
-
 def _is_generative(est) -> bool:
     return est.method == "generative"
 
 
-class ARClassifier(SequenceInputMixin, ClassifierMixin, BaseEstimator):
+class ARClassifier(LikelihoodClassifierMixin, SequenceInputMixin, ClassifierMixin, BaseEstimator):
     """Autoregressive models as a classifier of sequences.
 
     **Generative** (``method="generative"``, the default): one AR model per
@@ -128,15 +123,6 @@ class ARClassifier(SequenceInputMixin, ClassifierMixin, BaseEstimator):
     capabilities = Capabilities(
         task="classify", family="autoregressive", input_kinds=frozenset({"real", "symbol", "text"}), probabilistic=True
     )
-    _expected_failed_checks = {
-        **SEQUENCE_EXPECTED_FAILED_CHECKS,
-        "check_classifiers_train": (
-            "besides training accuracy (> 0.83 on the blobs read as length-2 sequences, which passes and is "
-            "asserted in tests/test_autoregressive.py) it requires predict(X.T) to raise, but X.T of the "
-            "(300, 2) blobs is a valid collection of 2 univariate sequences of length 300"
-        ),
-    }
-
     _parameter_constraints = {
         "method": [StrOptions({"generative", "discriminative"})],
         "order": [Interval(Integral, 1, None, closed="left"), StrOptions({"aic", "bic"})],
@@ -181,10 +167,7 @@ class ARClassifier(SequenceInputMixin, ClassifierMixin, BaseEstimator):
     def fit(self, X, y):
         """Fit on sequences ``X`` (any form of the data contract) and labels ``y`` (n,)."""
         coll = self._validate_fit_X(X)
-        y = check_classification_targets(coll, y, estimator_name=type(self).__name__)
-        self.classes_, y_enc = encode_labels(y)
-        counts = np.bincount(y_enc, minlength=len(self.classes_))
-        self.class_log_prior_ = np.log(counts / counts.sum())
+        y_enc = self._fit_classes(coll, y)
         by_class = [[coll.sequences[i] for i in np.flatnonzero(y_enc == k)] for k in range(len(self.classes_))]
         if coll.kind == "symbol":
             self._fit_symbols(coll.sequences, by_class, y_enc)
@@ -212,7 +195,7 @@ class ARClassifier(SequenceInputMixin, ClassifierMixin, BaseEstimator):
             for k, m in enumerate(self.models_):
                 if m.main is None:
                     raise ValueError(
-                        f"initial='condition': class {_label(self.classes_[k])!r} has no sequence longer than order_="
+                        f"initial='condition': class {plain_value(self.classes_[k])!r} has no sequence longer than order_="
                         f"{self.order_} steps, so its AR model cannot be estimated; lower the order or use "
                         "initial='model'"
                     )
@@ -268,13 +251,12 @@ class ARClassifier(SequenceInputMixin, ClassifierMixin, BaseEstimator):
 
         Generative method only; columns in ``classes_`` order.
         """
-        check_is_fitted(self, "classes_")
-        coll = self._validate_predict_X(X)
-        return self._class_log_likelihood(coll.sequences, coll.kind) + self.class_log_prior_
+        return super().predict_joint_log_proba(X)
 
-    def _class_log_likelihood(self, sequences, kind: str) -> np.ndarray:
+    def _class_log_likelihood(self, coll: SequenceCollection) -> np.ndarray:
+        sequences = coll.sequences
         out = np.empty((len(sequences), len(self.classes_)))
-        if kind == "symbol":
+        if coll.kind == "symbol":
             start = self._symbol_start()
             for k, chain in enumerate(self.models_):
                 out[:, k] = sequence_log_likelihood(chain, sequences, self.alpha, start=start)
@@ -295,7 +277,7 @@ class ARClassifier(SequenceInputMixin, ClassifierMixin, BaseEstimator):
             for i, s in enumerate(sequences):
                 if len(s) > m.longest:
                     raise ValueError(
-                        f"X: sequence {i} has {len(s)} steps, but class {_label(self.classes_[k])!r} was fitted "
+                        f"X: sequence {i} has {len(s)} steps, but class {plain_value(self.classes_[k])!r} was fitted "
                         f"only on sequences of at most {m.longest} steps (order_={self.order_}), so it has no model of "
                         "later steps; fit with longer sequences or a lower order"
                     )
@@ -305,22 +287,21 @@ class ARClassifier(SequenceInputMixin, ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "classes_")
         if self.method == "discriminative":
             return self.pipeline_.predict_log_proba(self._discriminative_input(X))
-        joint = self.predict_joint_log_proba(X)
-        return joint - logsumexp(joint, axis=1, keepdims=True)
+        return super().predict_log_proba(X)
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, (n, n_classes); rows sum to 1."""
         check_is_fitted(self, "classes_")
         if self.method == "discriminative":
             return self.pipeline_.predict_proba(self._discriminative_input(X))
-        return np.exp(self.predict_log_proba(X))
+        return super().predict_proba(X)
 
     def predict(self, X) -> np.ndarray:
         """Most probable class of each sequence, (n,)."""
         check_is_fitted(self, "classes_")
         if self.method == "discriminative":
             return self.classes_[self.pipeline_.predict(self._discriminative_input(X))]
-        return self.classes_[np.argmax(self.predict_joint_log_proba(X), axis=1)]
+        return super().predict(X)
 
     def _discriminative_input(self, X):
         coll = self._validate_predict_X(X)

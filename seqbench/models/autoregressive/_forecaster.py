@@ -4,7 +4,8 @@ Which statsmodels model (``model``):
 
 - ``"autoreg"``: :class:`statsmodels.tsa.ar_model.AutoReg` (OLS), univariate,
   ``order`` lags fixed or chosen by ``"aic"``/``"bic"`` up to ``max_order``,
-  ``trend`` and optional seasonal dummies (``seasonal=True, period=m``);
+  ``trend``, optional seasonal dummies (``seasonal=True, period=m``) and
+  seasonal lags ``m, 2m, ..., Pm`` (``seasonal_lags=P, period=m``);
 - ``"arima"``: :class:`statsmodels.tsa.statespace.sarimax.SARIMAX` (exact
   likelihood), univariate, ``order=(p, d, q)`` and ``seasonal_order=(P, D, Q, s)``;
 - ``"var"``: :class:`statsmodels.tsa.api.VAR` (OLS), multivariate, ``order``
@@ -26,6 +27,10 @@ dummies, SARIMAX trends) are aligned to the first step of each history, as
 statsmodels' ``apply`` does, so such histories should start at the same
 phase as the training series (an expanding window from the series' start,
 as in :func:`seqbench.metrics.rolling_origin`, does).
+
+``power_transform="log"`` or ``"boxcox"`` fits the model to the log or Box-Cox
+transform of the series (lambda estimated on the fitted training series) and
+maps forecasts and interval bounds back; see ``_transform.py``.
 """
 
 from __future__ import annotations
@@ -38,11 +43,11 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from statsmodels.tsa.ar_model import AutoReg, ar_select_order
 from statsmodels.tsa.api import VAR
 from statsmodels.tsa.statespace.sarimax import SARIMAX
-from threadpoolctl import threadpool_limits
 
-from ...data import SeriesTooShortError
+from ...data import SeriesTooShortError, one_thread
 from .._base import Capabilities
 from .._forecast_base import ForecasterMixin
+from . import _transform
 
 __all__ = ["ARForecaster"]
 
@@ -63,8 +68,19 @@ class ARForecaster(ForecasterMixin, BaseEstimator):
         Deterministic terms: none, constant, linear time trend, both (VAR: "n" or "c").
     seasonal : bool
         AutoReg only: add seasonal dummies with period ``period``.
+    seasonal_lags : int >= 0
+        AutoReg only: add the lags ``period, 2 * period, ..., seasonal_lags *
+        period`` to the ordinary lags ``1..order`` (to the selected order
+        when ``order`` is a criterion). 0: none.
     period : int >= 2, optional
-        Season length in steps for ``seasonal=True``.
+        Season length in steps for ``seasonal=True`` and ``seasonal_lags``.
+    power_transform : {None, "log", "boxcox"}
+        Fit on ``log(y)`` or the Box-Cox transform of ``y`` (lambda per
+        feature by maximum likelihood on the fitted series) and map forecasts
+        and interval bounds back: the point forecast is then the forecast
+        median. Needs strictly positive training series and histories. (Not
+        named ``transform``: scikit-learn takes any estimator with a
+        ``transform`` attribute for a transformer.)
     seasonal_order : tuple (P, D, Q, s)
         SARIMAX seasonal part (``model="arima"`` only); ``(0, 0, 0, 0)`` for none.
     max_order : int >= 1, optional
@@ -77,6 +93,9 @@ class ARForecaster(ForecasterMixin, BaseEstimator):
     ----------
     results_ : statsmodels results of the fit (AutoRegResults, SARIMAXResults or VARResults)
     model_ : str, the statsmodels model used ("autoreg", "arima" or "var")
+    lags_ : list of int, the AutoReg lags used (None for ARIMA and VAR)
+    boxcox_lambda_ : ndarray (n_features_in_,), Box-Cox lambdas (None unless
+        ``power_transform="boxcox"``)
     order_ : int or tuple, lags used (selected when ``order`` is a criterion);
         ``(p, d, q)`` for ARIMA
     fit_series_index_ : int, index of the training series that was fitted
@@ -93,6 +112,8 @@ class ARForecaster(ForecasterMixin, BaseEstimator):
         "model": [StrOptions({"auto", "autoreg", "arima", "var"})],
         "trend": [StrOptions({"n", "c", "t", "ct"})],
         "seasonal": ["boolean"],
+        "seasonal_lags": [Interval(numbers.Integral, 0, None, closed="left")],
+        "power_transform": [StrOptions(set(_transform.TRANSFORMS)), None],
         "period": [Interval(numbers.Integral, 2, None, closed="left"), None],
         "seasonal_order": [tuple, list],  # lists too: a TOML suite has no tuples
         "max_order": [Interval(numbers.Integral, 1, None, closed="left"), None],
@@ -105,18 +126,22 @@ class ARForecaster(ForecasterMixin, BaseEstimator):
         model="auto",
         trend="c",
         seasonal=False,
+        seasonal_lags=0,
         period=None,
         seasonal_order=(0, 0, 0, 0),
         max_order=None,
+        power_transform=None,
         horizon=1,
     ):
         self.order = order
         self.model = model
         self.trend = trend
         self.seasonal = seasonal
+        self.seasonal_lags = seasonal_lags
         self.period = period
         self.seasonal_order = seasonal_order
         self.max_order = max_order
+        self.power_transform = power_transform
         self.horizon = horizon
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -126,12 +151,15 @@ class ARForecaster(ForecasterMixin, BaseEstimator):
         index = int(np.argmax(coll.lengths))
         series = coll.sequences[index]
         kind = self._resolve_model(coll.n_features)
+        series, lambdas = self._transform_training(series)
         fit = {"autoreg": self._fit_autoreg, "arima": self._fit_arima, "var": self._fit_var}[kind]
         # statsmodels solves small least-squares and Kalman problems: BLAS threads only add
         # synchronisation (5-50x slower measured on 2 busy cores), so use one.
-        with threadpool_limits(limits=1):
+        with one_thread():
             results, order, min_history = fit(series if kind == "var" else series[:, 0])
         self.results_, self.model_, self.order_ = results, kind, order
+        self.lags_ = [int(lag) for lag in results.model.ar_lags] if kind == "autoreg" else None
+        self.boxcox_lambda_ = lambdas
         self.fit_series_index_, self.min_history_ = index, min_history
         self._set_fitted_input(coll)
         return self
@@ -154,9 +182,22 @@ class ARForecaster(ForecasterMixin, BaseEstimator):
             raise ValueError("seasonal_order is the SARIMAX seasonal part; set model='arima' to use it")
         if self.seasonal and kind != "autoreg":
             raise ValueError("seasonal=True adds AutoReg seasonal dummies; for ARIMA use seasonal_order")
+        if self.seasonal_lags and kind != "autoreg":
+            raise ValueError(
+                f"seasonal_lags={self.seasonal_lags} adds AutoReg lags; for ARIMA use seasonal_order, "
+                "for VAR raise order"
+            )
         if kind == "var" and self.trend not in ("n", "c"):
             raise ValueError(f"trend={self.trend!r} is not supported with VAR here; use 'n' or 'c'")
         return kind
+
+    def _transform_training(self, series: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """The training series ``(T, d)`` on the model's scale, and the Box-Cox lambdas (or None)."""
+        if self.power_transform is None:
+            return series, None
+        _transform.check_positive(series, self.power_transform, "the training series")
+        lambdas = _transform.fit_lambdas(series) if self.power_transform == "boxcox" else None
+        return _transform.forward(series, self.power_transform, lambdas), lambdas
 
     def _too_short(self, n_steps: int, need: int, what: str) -> SeriesTooShortError:
         return SeriesTooShortError(
@@ -178,27 +219,35 @@ class ARForecaster(ForecasterMixin, BaseEstimator):
 
     # --------------------------------------------------------------- fits
     def _fit_autoreg(self, y: np.ndarray):
-        if self.seasonal and self.period is None:
-            raise ValueError("seasonal=True needs period (the season length in steps)")
+        if (self.seasonal or self.seasonal_lags) and self.period is None:
+            what = "seasonal=True" if self.seasonal else f"seasonal_lags={self.seasonal_lags}"
+            raise ValueError(f"{what} needs period (the season length in steps)")
         period = self.period if self.seasonal else None
         if period is not None and period > len(y):
             raise ValueError(f"period={period} is longer than the training series ({len(y)} steps)")
+        seasonal_lags = [k * self.period for k in range(1, self.seasonal_lags + 1)]
         # deterministic regressors, counted as statsmodels does (one dummy fewer with a constant)
         n_fixed = _TREND_TERMS[self.trend] + (period - ("c" in self.trend) if period else 0)
         spec = dict(trend=self.trend, seasonal=self.seasonal, period=period)
         if isinstance(self.order, str):
-            max_order = self._default_max_order(len(y), 1, n_fixed)
+            if seasonal_lags and 2 * seasonal_lags[-1] + n_fixed > len(y):
+                raise self._too_short(len(y), 2 * seasonal_lags[-1] + n_fixed, f"seasonal_lags={self.seasonal_lags}")
+            max_order = self._default_max_order(len(y), 1, n_fixed + len(seasonal_lags))
             selected = ar_select_order(y, maxlag=max_order, ic=self.order, **spec).ar_lags
             p = max(selected) if selected else 0
         else:
             p = int(self.order)
-            if len(y) < 2 * p + n_fixed:
-                raise self._too_short(len(y), 2 * p + n_fixed, f"AutoReg with {p} lags and trend {self.trend!r}")
-        results = AutoReg(y, lags=p, **spec).fit()  # refit the selected order on the whole series
+        lags = sorted(set(range(1, p + 1)) | set(seasonal_lags))
+        max_lag = max(lags, default=0)
+        if len(y) < max_lag + len(lags) + n_fixed:
+            raise self._too_short(len(y), max_lag + len(lags) + n_fixed,
+                                  f"AutoReg with lags {_lag_text(lags)} and trend {self.trend!r}")
+        results = AutoReg(y, lags=lags or 0, **spec).fit()  # refit the selected order on the whole series
         lag_invariant = self.trend in ("n", "c") and not self.seasonal
         # statsmodels rebuilds the lag regression of each history in apply, which needs
-        # hold_back + n_regressors steps; for lag-invariant terms the forecast needs only p.
-        min_history = max(p, 1) if lag_invariant else p + results.model.df_model
+        # hold_back + n_regressors steps, and then forecasts from the max_lag steps after
+        # hold_back; for lag-invariant terms the forecast needs only max_lag.
+        min_history = max(max_lag, 1) if lag_invariant else max_lag + max(results.model.df_model, max_lag)
         return results, p, min_history
 
     def _fit_arima(self, y: np.ndarray):
@@ -242,13 +291,24 @@ class ARForecaster(ForecasterMixin, BaseEstimator):
         return f"ARForecaster ({self.model_}, fitted order {self.order_})"
 
     def _forecast(self, coll) -> np.ndarray:
-        with threadpool_limits(limits=1):
-            return np.stack([self._one(s, None)[0] for s in coll.sequences])
+        with one_thread():
+            out = np.stack([self._one(s, None)[0] for s in self._model_scale(coll)])
+        return _transform.inverse(out, self.power_transform, self.boxcox_lambda_)
 
     def _forecast_interval(self, coll, coverage: float):
-        with threadpool_limits(limits=1):
-            out = [self._one(s, 1.0 - coverage) for s in coll.sequences]
-        return np.stack([lo for _, lo, _ in out]), np.stack([hi for _, _, hi in out])
+        with one_thread():
+            out = [self._one(s, 1.0 - coverage) for s in self._model_scale(coll)]
+        lower, upper = np.stack([lo for _, lo, _ in out]), np.stack([hi for _, _, hi in out])
+        return (_transform.inverse(lower, self.power_transform, self.boxcox_lambda_),
+                _transform.inverse(upper, self.power_transform, self.boxcox_lambda_))
+
+    def _model_scale(self, coll) -> list[np.ndarray]:
+        """The histories ``(T_i, d)`` on the scale the model was fitted on."""
+        if self.power_transform is None:
+            return coll.sequences
+        for i, s in enumerate(coll.sequences):
+            _transform.check_positive(s, self.power_transform, f"history {i}")
+        return [_transform.forward(s, self.power_transform, self.boxcox_lambda_) for s in coll.sequences]
 
     def _one(self, history: np.ndarray, alpha: float | None):
         """Forecast ``(horizon, d)`` from one history; with ``alpha`` also the
@@ -273,12 +333,13 @@ class ARForecaster(ForecasterMixin, BaseEstimator):
             return self.results_.apply(y, refit=False)
         model = self.results_.model
         if model.trend in ("n", "c") and not model.seasonal:
-            # Lag-invariant terms: the forecast and its interval depend on the last order_
+            # Lag-invariant terms: the forecast and its interval depend on the last max_lag
             # values alone. statsmodels rebuilds the in-sample lag regression of the
-            # history in apply, which needs hold_back + df_model steps: pass exactly that
-            # many (trimming long histories keeps predict O(1) in their length; left-padding
-            # short ones only satisfies that rebuild).
-            need = model.hold_back + model.df_model
+            # history in apply, which needs hold_back + df_model steps, and forecasts from
+            # the max_lag steps after hold_back: pass exactly that many (trimming long
+            # histories keeps predict O(1) in their length; left-padding short ones only
+            # satisfies that rebuild).
+            need = model.hold_back + max(model.df_model, max(model.ar_lags, default=0))
             y = y[-need:] if len(y) >= need else np.concatenate([np.full(need - len(y), y[0]), y])
         applied = self.results_.apply(y, refit=False)
         # Intervals must use the fitted noise variance, not the mean squared residual of
@@ -286,6 +347,10 @@ class ARForecaster(ForecasterMixin, BaseEstimator):
         # (statsmodels' cache_writable), which the wrapper keeps in ``_results``.
         applied._results.sigma2 = self.results_.sigma2
         return applied
+
+
+def _lag_text(lags: list[int]) -> str:
+    return "[" + ", ".join(map(str, lags)) + "]" if lags else "none"
 
 
 def _check_int_tuple(value: tuple, length: int, name: str, form: str) -> None:

@@ -8,6 +8,12 @@ symbols before a step, BOS = ``n_symbols`` before a sequence's start, code in
 base ``n_symbols + 1`` with the most recent symbol in the lowest digit, so
 the length-``m`` suffix of a code is ``code % (n_symbols + 1) ** m``.
 
+The end of a sequence is an outcome like a symbol (``</s>`` of Chen &
+Goodman): the estimator appends the end id ``V`` to every sequence and
+counts over ``V + 1`` outcomes, so the tables' ``n_symbols`` is ``V + 1``
+and their BOS is ``V + 1``. The end is predicted, never a context (nothing
+follows it), so the functions below need no special case for it.
+
 Why hand-written: no maintained Python library does interpolated
 Kneser-Ney / Witten-Bell over integer symbol ids with vectorised scoring
 (NLTK's ``nltk.lm`` works on strings one n-gram at a time and leaves
@@ -25,9 +31,10 @@ language modeling":
 - add-k (highest order only): ``(c(h,w) + k) / (c(h) + k V)``.
 
 The recursion bottoms out in the uniform distribution ``1/V`` over the
-vocabulary, and a context never seen falls back to the next lower order, so
-every distribution sums to one over all ``V`` symbols (``<unk>`` included)
-and gives every symbol a probability above zero.
+tables' alphabet, and a context never seen falls back to the next lower
+order, so every distribution sums to one over all its outcomes (every
+symbol, ``<unk>`` and the end included) and gives each a probability above
+zero.
 """
 
 from __future__ import annotations
@@ -41,7 +48,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._base import Capabilities
-from .._lm_base import LM_CAPABILITY_KINDS, LM_EXPECTED_FAILED_CHECKS, LanguageModelMixin
+from .._lm_base import LM_CAPABILITY_KINDS, LM_EXPECTED_FAILED_CHECKS, LanguageModelMixin, with_end
 from ._markov import context_codes
 
 __all__ = [
@@ -196,9 +203,10 @@ class NGramLanguageModel(LanguageModelMixin, BaseEstimator):
     """Order-``n`` Markov chain of symbols (an n-gram model) as a language model.
 
     ``P(s_t | s_{t-n+1} .. s_{t-1})``, with contexts before a sequence's
-    start padded by a start symbol, smoothed so that every symbol of the
-    vocabulary (``<unk>`` included for text) has a probability above zero in
-    every context, and the probabilities sum to one.
+    start padded by a start symbol and the end of the sequence predicted
+    after its last symbol like a symbol, smoothed so that every symbol of
+    the vocabulary (``<unk>`` included for text) and the end have a
+    probability above zero in every context, and the probabilities sum to one.
 
     Parameters
     ----------
@@ -221,7 +229,8 @@ class NGramLanguageModel(LanguageModelMixin, BaseEstimator):
 
     Attributes
     ----------
-    tables_ : NGramTables, the counts of every order
+    tables_ : NGramTables, the counts of every order over ``V + 1`` outcomes
+        (the end is id ``V``; the tables' BOS is ``V + 1``)
     n_symbols_ : int, vocabulary size ``V``
     input_kind_ : "symbol" or "text"; tokenizer_ : fitted Tokenizer (text)
 
@@ -257,23 +266,26 @@ class NGramLanguageModel(LanguageModelMixin, BaseEstimator):
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Count the n-grams of ``X`` (strings or symbol-id sequences)."""
-        seqs = self._validate_lm_fit_X(X).sequences
-        self.tables_ = build_tables(seqs, self.n, self.n_symbols_, self.smoothing, k=self.k, discount=self.discount)
+        seqs = with_end(self._validate_lm_fit_X(X).sequences, self.n_symbols_)
+        self.tables_ = build_tables(seqs, self.n, self.n_symbols_ + 1, self.smoothing, k=self.k, discount=self.discount)
         return self
 
     def _log_likelihoods(self, sequences) -> np.ndarray:
         check_is_fitted(self, "tables_")
-        codes, targets, seq_index = context_codes(sequences, self.n - 1, self.n_symbols_)
+        codes, targets, seq_index = context_codes(
+            with_end(sequences, self.n_symbols_), self.n - 1, self.tables_.n_symbols
+        )
         ll = step_log_proba(self.tables_, codes, targets)
         return np.bincount(seq_index, weights=ll, minlength=len(sequences))
 
     def _start(self, prompts, n=None):
+        check_is_fitted(self, "tables_")
         if prompts is None:
             prompts = [np.zeros(0, dtype=np.int64)] * n
-        codes = last_context_codes(prompts, self.n - 1, self.n_symbols_)
+        codes = last_context_codes(prompts, self.n - 1, self.tables_.n_symbols)
         return next_log_proba(self.tables_, codes), codes
 
     def _step(self, codes, symbols):
-        base = self.n_symbols_ + 1
+        base = self.tables_.n_symbols + 1
         codes = (codes * base + symbols) % base ** (self.n - 1)
         return next_log_proba(self.tables_, codes), codes

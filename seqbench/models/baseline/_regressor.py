@@ -1,5 +1,5 @@
 """FeatureRegressor: the floor every many-to-one sequence regressor is
-compared with (DESIGN.md: the baseline of the regress task is ridge)."""
+compared with: ridge regression on summary features or TF-IDF."""
 
 from __future__ import annotations
 

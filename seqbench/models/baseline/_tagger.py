@@ -1,5 +1,5 @@
 """WindowTagger: the tagging floor, a logistic regression on the steps in a
-window of ``±k`` positions around each step (DESIGN.md, baseline row)."""
+window of ``±k`` positions around each step."""
 
 from __future__ import annotations
 

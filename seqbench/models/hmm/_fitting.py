@@ -1,7 +1,6 @@
 """Shared HMM fitting machinery for every seqbench HMM estimator.
 
-What hmmlearn 0.3.3 does not do on its own, and what this module adds
-(NOTES.md, "hmmlearn"):
+What hmmlearn 0.3.3 does not do on its own, and what this module adds:
 
 - **A covariance floor during EM.** hmmlearn's ``min_covar`` only enters the
   *initial* covariances; a constant feature ends with a variance of ~2e-5

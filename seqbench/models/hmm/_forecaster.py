@@ -28,8 +28,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from threadpoolctl import threadpool_limits
 
+from ...data import one_thread
 from .._base import Capabilities
 from .._forecast_base import ForecasterMixin
 from ._fitting import HMMSpec, fit_best_hmm
@@ -135,7 +135,7 @@ class HMMForecaster(ForecasterMixin, BaseEstimator):
         base_seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         # hmmlearn works on (d, d) matrices and k-means on a few hundred points: BLAS and OpenMP threads add
         # only synchronisation (10-30x slower measured on 2 busy cores), so use one.
-        with threadpool_limits(limits=1):
+        with one_thread():
             model, report = fit_best_hmm(spec, X_all, lengths, n_restarts=self.n_restarts, base_seed=base_seed)
         self.model_, self.fit_report_, self.scaler_ = model, report, scaler
         self.regime_means_ = self._unscale_mean(model.means_)
@@ -164,7 +164,7 @@ class HMMForecaster(ForecasterMixin, BaseEstimator):
         X_all, lengths = coll.concatenate()
         if self.scaler_ is not None:
             X_all = self.scaler_.transform(X_all)
-        with np.errstate(under="ignore"), threadpool_limits(limits=1):
+        with np.errstate(under="ignore"), one_thread():
             posteriors = self.model_.predict_proba(X_all, lengths)  # (sum T_i, n_states)
         probs = posteriors[np.cumsum(lengths) - 1]  # filtered distribution at each history's end
         out = np.empty((len(coll), self.horizon_, self.model_.n_components))

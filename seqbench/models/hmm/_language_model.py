@@ -1,6 +1,12 @@
 """HMMLanguageModel: a categorical hidden Markov model over the vocabulary
-as a language model (DESIGN.md, HMM row: exact likelihood by the forward
-algorithm; sampling)."""
+as a language model: exact likelihood by the forward algorithm; sampling.
+
+The end of a sequence is one more emission symbol, id ``V``: every training
+sequence is followed by it, so EM learns in which states sequences end, and
+``P(s_1 .. s_T, end)`` is the forward probability of the sequence with its
+end appended. Generating symbols until the first end is a distribution over
+finite sequences (the usual HMM gives each length's sequences probability
+one by itself)."""
 
 from __future__ import annotations
 
@@ -14,7 +20,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._base import Capabilities
-from .._lm_base import LM_CAPABILITY_KINDS, LM_EXPECTED_FAILED_CHECKS, LanguageModelMixin
+from .._lm_base import LM_CAPABILITY_KINDS, LM_EXPECTED_FAILED_CHECKS, LanguageModelMixin, with_end
 from ._fitting import HMMSpec, fit_best_hmm, sequence_log_likelihoods
 
 __all__ = ["HMMLanguageModel", "predictive_log_proba", "filter_step"]
@@ -24,7 +30,7 @@ def predictive_log_proba(log_prior: np.ndarray, log_emission: np.ndarray) -> np.
     """Next-symbol log-distribution from a log state distribution.
 
     log_prior : ``(m, K)`` log P(next state | symbols so far);
-    log_emission : ``(K, V)``. Returns ``(m, V)``:
+    log_emission : ``(K, V + 1)`` (symbols and the end). Returns ``(m, V + 1)``:
     ``log sum_k P(state k) P(symbol | k)``.
     """
     return logsumexp(log_prior[:, :, None] + log_emission[None], axis=1)
@@ -41,13 +47,15 @@ def filter_step(log_prior: np.ndarray, symbols: np.ndarray, log_emission: np.nda
 class HMMLanguageModel(LanguageModelMixin, BaseEstimator):
     """A categorical HMM over the vocabulary, fitted by EM (hmmlearn).
 
-    All training sequences go to hmmlearn's ``CategoricalHMM`` in one call
+    All training sequences, each followed by the end symbol (id ``V``, see
+    the module docstring), go to hmmlearn's ``CategoricalHMM`` in one call
     (concatenated, with ``lengths``). Emissions are smoothed with a Dirichlet
-    pseudo-count over the *whole* vocabulary (``<unk>`` included), so no
-    symbol has probability zero: with hmmlearn's default prior, a symbol
-    never emitted in training makes ``score`` fail with an underflow error
-    (NOTES.md). The log-likelihood of a sequence is exact (forward
-    algorithm, hmmlearn's ``score``).
+    pseudo-count over the *whole* vocabulary (``<unk>`` and the end
+    included), so no symbol has probability zero: with hmmlearn's default
+    prior, a symbol never emitted in training makes ``score`` fail with an
+    underflow error (measured with hmmlearn 0.3.3). The log-likelihood of a
+    sequence is exact (forward algorithm, hmmlearn's ``score``, over the
+    sequence and its end).
 
     ``sample`` draws each symbol from the model's predictive distribution
     given the symbols so far (the forward filter: the state posterior after
@@ -77,8 +85,9 @@ class HMMLanguageModel(LanguageModelMixin, BaseEstimator):
 
     Attributes
     ----------
-    model_ : the fitted hmmlearn ``CategoricalHMM`` (all-zero transition rows
-        of states EM left empty are repaired to self-loops)
+    model_ : the fitted hmmlearn ``CategoricalHMM`` over ``V + 1`` symbols,
+        the last one the end (all-zero transition rows of states EM left
+        empty are repaired to self-loops)
     fit_report_ : FitReport (log-likelihood, convergence, restarts, messages)
     n_symbols_, input_kind_, tokenizer_ : see LanguageModelMixin
     """
@@ -123,11 +132,12 @@ class HMMLanguageModel(LanguageModelMixin, BaseEstimator):
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Fit the HMM by EM on ``X`` (strings or symbol-id sequences)."""
-        X_cat, lengths = self._validate_lm_fit_X(X).concatenate()
+        sequences = with_end(self._validate_lm_fit_X(X).sequences, self.n_symbols_)
+        X_cat, lengths = _concatenated(sequences)
         spec = HMMSpec(
             emission="categorical",
             n_components=self.n_components,
-            n_symbols=self.n_symbols_,
+            n_symbols=self.n_symbols_ + 1,
             topology="ergodic",
             n_iter=self.n_iter,
             tol=self.tol,
@@ -140,10 +150,10 @@ class HMMLanguageModel(LanguageModelMixin, BaseEstimator):
         return self
 
     def _log_likelihoods(self, sequences) -> np.ndarray:
-        """hmmlearn's ``score`` (forward algorithm) of each sequence, nats."""
+        """hmmlearn's ``score`` (forward algorithm) of each sequence and its end, nats."""
         check_is_fitted(self, "model_")
-        lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=len(sequences))
-        return sequence_log_likelihoods(self.model_, np.concatenate(sequences)[:, None], lengths)
+        X_cat, lengths = _concatenated(with_end(sequences, self.n_symbols_))
+        return sequence_log_likelihoods(self.model_, X_cat, lengths)
 
     def _logs(self):
         with np.errstate(divide="ignore"):
@@ -170,3 +180,9 @@ class HMMLanguageModel(LanguageModelMixin, BaseEstimator):
         log_emission, log_transmat = self._logs()
         log_prior = filter_step(log_prior, symbols, log_emission, log_transmat)
         return predictive_log_proba(log_prior, log_emission), log_prior
+
+
+def _concatenated(sequences) -> tuple[np.ndarray, np.ndarray]:
+    """hmmlearn's input: symbol ids ``(sum T_i, 1)`` and ``lengths`` ``(n,)``."""
+    lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=len(sequences))
+    return np.concatenate(sequences)[:, None], lengths

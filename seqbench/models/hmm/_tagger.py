@@ -1,5 +1,4 @@
-"""HMMTagger: hidden states are the labels (DESIGN.md, "tag" row of the HMM
-family). Supervised: parameters counted from labelled sequences; unsupervised:
+"""HMMTagger: hidden states are the labels. Supervised: parameters counted from labelled sequences; unsupervised:
 EM, then hidden states matched one-to-one to labels. Decoding is hmmlearn's
 (Viterbi or per-step posterior)."""
 
@@ -140,7 +139,7 @@ class HMMTagger(TaggerMixin, SequenceInputMixin, BaseEstimator):
         ``"viterbi"``: the most probable state *sequence*;
         ``"map"``: the most probable state at each step (posterior
         decoding), which maximises the expected per-step accuracy and beat
-        Viterbi on per-step accuracy on two synthetic HMMs (NOTES.md).
+        Viterbi on per-step accuracy on two synthetic HMMs in our measurements.
     emission : {"auto", "gaussian", "categorical"}, default="auto"
         Gaussian for real-valued steps, categorical for symbol ids and text.
     covariance_type : {"diag", "full", "spherical", "tied"}, default="diag"

@@ -1,11 +1,15 @@
 """Numpy sequences to ready-to-use tensor mini-batches.
 
 The tensors are built once per fit (or predict), grouped by sequence length
-and already on the training device, so that an epoch costs one
-``index_select`` per batch: no re-padding in Python, no per-sample loading.
-A batch whose sequences all have the same length goes to the model as a
-plain padded tensor (``lengths is None``); only a batch with differing
-lengths carries ``lengths`` and is packed by the encoder.
+and already on the training device. A training epoch puts each length
+group's rows in the epoch's order with one ``index_select`` (the bucket plan
+of :func:`seqbench.data.bucket_plan` sorts by length, so every batch is a
+run of consecutive rows), and a batch is then a slice of that tensor: no
+per-batch copy, no re-padding in Python, no per-sample loading. A batch
+whose sequences all have the same length goes to the model as a plain
+tensor (``lengths is None``); only a batch with differing lengths (at most
+:data:`seqbench.data.MAX_LENGTH_RATIO` apart) carries ``lengths``, is
+padded from the slices, and is packed by the encoder.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Iterator
 import numpy as np
 import torch
 
-from ...data import length_buckets
+from ...data import bucket_bounds, bucket_plan
 
 __all__ = ["Batch", "SequenceBatches"]
 
@@ -67,8 +71,7 @@ class _PaddedStore:
         for length in np.unique(lengths):
             members = np.flatnonzero(lengths == length)
             self.position[members] = np.arange(len(members))
-            block = np.stack([np.asarray(sequences[i]) for i in members]).astype(np_dtype, copy=False)
-            self.groups[int(length)] = torch.from_numpy(block).to(device)
+            self.groups[int(length)] = torch.from_numpy(_stack(sequences, members, np_dtype)).to(device)
         self.feature_shape = next(iter(self.groups.values())).shape[2:]
 
     def _rows(self, length: int, idx: np.ndarray) -> torch.Tensor:
@@ -85,6 +88,57 @@ class _PaddedStore:
             rows = np.flatnonzero(lengths == length)
             out[torch.from_numpy(rows).to(self.device), :length] = self._rows(int(length), idx[rows])
         return out
+
+    def arrange(self, order: np.ndarray, sorted_lengths: np.ndarray) -> "_Arranged":
+        """Every row in ``order`` (sequence indices sorted by length, with
+        their lengths ``sorted_lengths``): one ``index_select`` per length group."""
+        lengths, first = np.unique(sorted_lengths, return_index=True)
+        groups = {}
+        for length, start, end in zip(lengths.tolist(), first.tolist(), [*first[1:].tolist(), len(order)]):
+            groups[length] = (start, self._rows(length, order[start:end]))
+        return _Arranged(self, groups, sorted_lengths)
+
+
+class _Arranged:
+    """A :class:`_PaddedStore`'s rows in one sorted order; :meth:`rows` slices them.
+
+    groups : length -> (position of the group's first row in the order, its rows ``(n_L, L, ...)``)
+    """
+
+    def __init__(self, store: _PaddedStore, groups: dict, sorted_lengths: np.ndarray):
+        self.store, self.groups, self.sorted_lengths = store, groups, sorted_lengths
+
+    def rows(self, a: int, b: int) -> torch.Tensor:
+        """Rows ``a:b`` of the order as one right-padded tensor (a view when their lengths are equal)."""
+        shortest, longest = int(self.sorted_lengths[a]), int(self.sorted_lengths[b - 1])
+        if shortest == longest:
+            start, block = self.groups[longest]
+            return block[a - start : b - start]
+        store = self.store
+        out = torch.full((b - a, longest, *store.feature_shape), store.pad_value, dtype=store.dtype, device=store.device)
+        for length in np.unique(self.sorted_lengths[a:b]).tolist():
+            start, block = self.groups[length]
+            lo, hi = max(a, start), min(b, start + len(block))
+            out[lo - a : hi - a, :length] = block[lo - start : hi - start]
+        return out
+
+
+class _Sliced:
+    """Per-sequence targets ``(n, ...)`` already in an epoch's order: ``rows(a, b)`` is a view."""
+
+    def __init__(self, tensor: torch.Tensor):
+        self.tensor = tensor
+
+    def rows(self, a: int, b: int) -> torch.Tensor:
+        return self.tensor[a:b]
+
+
+def _stack(sequences, members: np.ndarray, np_dtype) -> np.ndarray:
+    """Sequences ``members`` (all of one length) as one array ``(n, L, ...)``;
+    an ndarray collection (a forecaster's windows) is indexed at once, not row by row."""
+    if isinstance(sequences, np.ndarray):
+        return np.ascontiguousarray(sequences[members], dtype=np_dtype)
+    return np.stack([np.asarray(sequences[i]) for i in members]).astype(np_dtype, copy=False)
 
 
 class SequenceBatches:
@@ -152,15 +206,38 @@ class SequenceBatches:
         return Batch(inputs, torch.from_numpy(lengths) if packed else None, targets, idx, weight)
 
     def shuffled(self, batch_size: int, random_state) -> Iterator[Batch]:
-        """One training epoch: length buckets in a random order (seeded)."""
-        for idx in length_buckets(self.lengths, batch_size, shuffle=True, random_state=random_state):
-            yield self.batch(idx)
+        """One training epoch: length buckets in a random order (seeded;
+        :func:`seqbench.data.bucket_plan`, the batches of
+        :func:`seqbench.data.length_buckets`)."""
+        order, bounds, batch_order = bucket_plan(self.lengths, batch_size, shuffle=True, random_state=random_state)
+        sorted_lengths = self.lengths[order]
+        inputs, targets = self.inputs.arrange(order, sorted_lengths), self._arranged_targets(order, sorted_lengths)
+        for k in batch_order.tolist():
+            a, b = int(bounds[k]), int(bounds[k + 1])
+            lengths = sorted_lengths[a:b]
+            packed = lengths[0] != lengths[-1]
+            yield Batch(
+                inputs.rows(a, b),
+                torch.from_numpy(lengths) if packed else None,
+                None if targets is None else targets.rows(a, b),
+                order[a:b],
+                int(lengths.sum()) if self.per_step else b - a,
+            )
+
+    def _arranged_targets(self, order: np.ndarray, sorted_lengths: np.ndarray):
+        """The targets in ``order``, sliced by ``rows(a, b)`` like the inputs (None without targets)."""
+        if self.targets is None:
+            return None
+        if self.per_step:
+            return self.targets.arrange(order, sorted_lengths)
+        return _Sliced(self.targets.index_select(0, torch.from_numpy(order).to(self.device, non_blocking=True)))
 
     def in_order(self, batch_size: int) -> Iterator[Batch]:
         """Batches in a fixed order that depends on the sequences, not on their
-        positions: sorted by length, then by a checksum of the content. The
-        same sequences therefore meet the same batch-mates whatever order
-        they come in, and float32 results do not change with sample order."""
+        positions: sorted by length, then by a checksum of the content, and cut
+        by :func:`seqbench.data.bucket_bounds`. The same sequences therefore
+        meet the same batch-mates whatever order they come in, and float32
+        results do not change with sample order."""
         if self._fixed_order is None:
             checksum = np.fromiter(
                 (zlib.crc32(np.ascontiguousarray(s).tobytes()) for s in self._sequences),
@@ -168,5 +245,6 @@ class SequenceBatches:
                 count=len(self),
             )
             self._fixed_order = np.lexsort((checksum, self.lengths))
-        for start in range(0, len(self), batch_size):
-            yield self.batch(self._fixed_order[start : start + batch_size])
+        bounds = bucket_bounds(self.lengths[self._fixed_order], batch_size)
+        for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+            yield self.batch(self._fixed_order[a:b])

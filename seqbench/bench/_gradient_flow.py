@@ -13,12 +13,16 @@ import math
 import time
 
 import numpy as np
+from sklearn.base import clone
 
-from ._adapters import initial_estimator, is_fitted, supports
-from ._gradients import gradient_decay_rate, gradient_norms_through_time
-from ._names import ARTEFACT_NAME
+from .. import diagnostics
+from ..results import GRADIENT_FLOW_ARTEFACT
 
-__all__ = ["gradient_flow_artefact", "dataset_gradient_flow", "ARTEFACT_NAME"]
+__all__ = ["gradient_flow_artefact", "dataset_gradient_flow", "add_gradient_flow", "GRADIENT_FLOW_DATASETS"]
+
+# The long-range memory tasks, whose report section shows gradient flow
+# through time for each recurrent cell; other jobs skip the cost.
+GRADIENT_FLOW_DATASETS = frozenset({"adding_problem", "copy_memory"})
 
 _MAX_SEQUENCES = 32
 
@@ -57,17 +61,18 @@ def gradient_flow_artefact(estimator, X_fit, y_fit, X_eval, y_eval, *, max_seque
     "input_untrained": [...], "decay_rate_trained", "decay_rate_untrained",
     "seconds"}``; curves are lists of floats (None where not finite), index
     ``-1`` the last step; decay rates in orders of magnitude per step
-    (:func:`gradient_decay_rate`).
+    (``seqbench.diagnostics.gradient_decay_rate``).
     """
-    if not is_fitted(estimator) or not supports(estimator):
+    if not hasattr(estimator, "module_") or not hasattr(estimator, "training_batches"):
         return None
     start = time.perf_counter()
     X_eval, y_eval = _head(X_eval, max_sequences), _head(y_eval, max_sequences)
-    initial = initial_estimator(estimator, X_fit, y_fit)
+    initial = clone(estimator).initialize(X_fit, y_fit)
     curves = {}
     for name, est in (("trained", estimator), ("untrained", initial)):
         for wrt, key in (("hidden", name), ("input", "input_" + name)):
-            curves[key] = gradient_norms_through_time(est, X_eval, y_eval, wrt=wrt, align="end", last_steps=last_steps)
+            curves[key] = diagnostics.gradient_norms_through_time(est, X_eval, y_eval, wrt=wrt, align="end",
+                                                                  last_steps=last_steps)
     return {
         "wrt": "hidden",
         "align": "end",
@@ -75,8 +80,8 @@ def gradient_flow_artefact(estimator, X_fit, y_fit, X_eval, y_eval, *, max_seque
         "n_sequences": len(X_eval),
         "steps": len(curves["trained"]),
         **{name: _finite_list(values) for name, values in curves.items()},
-        "decay_rate_trained": gradient_decay_rate(curves["trained"]),
-        "decay_rate_untrained": gradient_decay_rate(curves["untrained"]),
+        "decay_rate_trained": diagnostics.gradient_decay_rate(curves["trained"]),
+        "decay_rate_untrained": diagnostics.gradient_decay_rate(curves["untrained"]),
         "seconds": time.perf_counter() - start,
     }
 
@@ -94,3 +99,18 @@ def dataset_gradient_flow(estimator, dataset, **kwargs) -> dict | None:
         last_steps = (dataset.meta.get("options") or {}).get("n_memorize")
     return gradient_flow_artefact(estimator, dataset.X_train, dataset.y_train, dataset.X_test, dataset.y_test,
                                   last_steps=last_steps, **kwargs)
+
+
+def add_gradient_flow(estimator, dataset, artefacts: dict) -> None:
+    """Store the gradient-flow record of a fitted recurrent ``estimator`` in
+    a job's ``artefacts`` when ``dataset`` is a long-range task; a failure
+    becomes a warning (a diagnostic must not fail a finished job)."""
+    if dataset.name not in GRADIENT_FLOW_DATASETS or estimator.capabilities.family != "neural":
+        return
+    try:
+        record = dataset_gradient_flow(estimator, dataset)
+    except Exception as exc:  # noqa: BLE001 - a diagnostic must not fail a finished job
+        artefacts.setdefault("warnings", []).append(f"gradient flow not measured: {exc}")
+        return
+    if record:
+        artefacts[GRADIENT_FLOW_ARTEFACT] = record

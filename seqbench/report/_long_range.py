@@ -1,11 +1,11 @@
 """The report section of the long-range suite: memory against length, and
-the gradient-flow picture (issue 8, part 3).
+the gradient-flow picture.
 
 ``recurrent_dynamics_section(ctx)`` is a report section builder (see
-``seqbench.report._sections``): it reads only the results store, through the
-report's :class:`~seqbench.report.Context`, and returns a
-:class:`~seqbench.report.Section` (or None when the run has no long-range
-task, so other suites' reports leave it out). It shows
+``_sections``): it reads only the results store, through the report's
+:class:`~._context.Context`, and returns a :class:`~._blocks.Section` (or
+None when the run has no long-range task, so other suites' reports leave it
+out). It shows
 
 - for each long-range dataset (the adding problem, the copy-memory task)
   run at several lengths ``T``: the task metric against ``T`` for every
@@ -14,25 +14,25 @@ task, so other suites' reports leave it out). It shows
   as a table where failed and n/a pairings are shown as such;
 - the gradient norm through time at ``T = 100`` (or the length nearest to
   it), untrained and trained, from the ``gradient_flow`` artefacts the
-  runner stores (:func:`~seqbench.diagnostics.gradient_flow_artefact`), and
-  each model's decay rate.
+  runner stores (``seqbench.bench.gradient_flow_artefact``), and each
+  model's decay rate.
 
 ``long_range_data`` and ``gradient_flow_data`` return plain data; the
-``_render_*`` functions draw it. Importing this module does not import
-torch (the report needs none).
+``_render_*`` functions draw it.
 """
 
 from __future__ import annotations
 
-import io
 import math
-import struct
 from collections import defaultdict
 
 import numpy as np
 
-from ._names import ARTEFACT_NAME
-from ._plot import plot_gradient_flow
+from ..results import GRADIENT_FLOW_ARTEFACT
+from ._blocks import Cell, Paragraph, Section, Table
+from ._format import num
+from ._gradient_plot import plot_gradient_flow
+from ._render import figure_block
 
 __all__ = ["recurrent_dynamics_section", "long_range_data", "gradient_flow_data", "LONG_RANGE_DATASETS"]
 
@@ -42,7 +42,6 @@ LONG_RANGE_DATASETS = {
     "copy_memory": ("accuracy", "per-step accuracy", True, "memoryless: blanks, then the commonest symbol"),
 }
 _FLOW_T = 100
-_DPI = 96
 
 
 def _length(job: dict):
@@ -50,10 +49,9 @@ def _length(job: dict):
     return options.get("T")
 
 
-def _fmt(value, digits: int = 3) -> str:
-    if value is None or not math.isfinite(value):
-        return "n/a"
-    return f"{value:.{digits}g}" if abs(value) < 10 ** -digits else f"{value:.{digits}f}"
+def _fmt(value) -> str:
+    """A number as the report prints it; None and non-finite values as "n/a"."""
+    return "n/a" if value is None or not math.isfinite(value) else num(value)
 
 
 # ------------------------------------------------------------------ data
@@ -104,7 +102,7 @@ def gradient_flow_data(ctx) -> list[dict]:
         for job in ctx.data.jobs:
             if job["dataset"] != name or job["status"] != "ok" or _length(job) is None:
                 continue
-            flow = ctx.data.artefacts(job["key"]).get(ARTEFACT_NAME)
+            flow = ctx.data.artefacts(job["key"]).get(GRADIENT_FLOW_ARTEFACT)
             if not flow:
                 continue
             slot = by_length[_length(job)][job["model_label"]]
@@ -120,19 +118,6 @@ def gradient_flow_data(ctx) -> list[dict]:
 
 
 # ------------------------------------------------------------------ drawing
-def _png_block(fig, alt: str, caption: str):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    from ..report import Figure
-
-    FigureCanvasAgg(fig)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=_DPI, facecolor="white")
-    png = buffer.getvalue()
-    width, height = struct.unpack(">II", png[16:24])
-    return Figure(png, alt=alt, caption=caption, width=width, height=height)
-
-
 def _render_metric_against_length(panel: dict):
     from matplotlib.figure import Figure as MplFigure
 
@@ -185,8 +170,6 @@ def _render_flow(flow: dict):
 # ------------------------------------------------------------------ tables
 def _metric_cell(panel: dict, entry, T):
     """One model at one length: mean ± std, "solved" marked, failures named."""
-    from ..report import Cell
-
     metric = panel["metric"]
     if entry is None:
         return Cell("not run", state="muted")
@@ -201,8 +184,6 @@ def _metric_cell(panel: dict, entry, T):
 
 
 def _metric_table(panel: dict):
-    from ..report import Cell, Table
-
     lengths = panel["lengths"]
     rows = [[Cell(m["model"]), Cell(m["family"])] + [_metric_cell(panel, m["points"].get(T), T) for T in lengths]
             for m in panel["models"]]
@@ -219,8 +200,6 @@ def _metric_table(panel: dict):
 
 
 def _rate_table(flow: dict):
-    from ..report import Table
-
     def mean(values):
         values = [v for v in values if v is not None and math.isfinite(v)]
         return float(np.mean(values)) if values else None
@@ -239,9 +218,7 @@ def _slug(name: str) -> str:
 
 
 def _length_section(panel: dict):
-    from ..report import Section
-
-    figure = _png_block(
+    figure = figure_block(
         _render_metric_against_length(panel),
         alt=f"{panel['label']} against sequence length for each model on {panel['dataset']}",
         caption=f"{panel['dataset']}: {panel['label']} against T, mean ± std over seeds; dashed: the trivial "
@@ -252,11 +229,9 @@ def _length_section(panel: dict):
 
 
 def _flow_section(flow: dict):
-    from ..report import Section
-
     loss = (f" The loss counts only the last {flow['last_steps']} steps of each sequence (the recall steps), so the "
             "curve shows how far back an error there reaches." if flow.get("last_steps") else "")
-    figure = _png_block(
+    figure = figure_block(
         _render_flow(flow),
         alt=f"gradient norm through time on {flow['dataset']} at T={flow['T']}",
         caption="‖∂L/∂h_t‖ against the steps back from the last one (log scale), the network at its initial "
@@ -268,8 +243,6 @@ def _flow_section(flow: dict):
 
 def recurrent_dynamics_section(ctx):
     """The long-range section, or None when the run has no long-range data."""
-    from ..report import Paragraph, Section
-
     panels, flows = long_range_data(ctx), gradient_flow_data(ctx)
     if not panels and not flows:
         return None

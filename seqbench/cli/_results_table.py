@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-from ._evaluate import METRICS
-from ._store import FAILED_STATUSES
+from ..metrics import TASK_METRICS
+from ..results import FAILED_STATUSES
 
 __all__ = ["format_results", "summarise"]
 
@@ -80,12 +80,12 @@ def format_results(rows: list, *, header: str = "", every_job: bool = False) -> 
     """The text ``seqbench results`` prints for job ``rows`` (store.jobs())."""
     out = [header] if header else []
     summary = summarise(rows)
-    for task in METRICS:
-        names = list(METRICS[task]["greater_is_better"])
+    for task, task_metrics in TASK_METRICS.items():
+        names = [m.name for m in task_metrics]
         for dataset in sorted({s["dataset"] for s in summary if s["task"] == task}):
             items = [s for s in summary if s["task"] == task and s["dataset"] == dataset]
-            main = METRICS[task]["main"]
-            better = "higher" if METRICS[task]["greater_is_better"][main] else "lower"
+            main = task_metrics[0].name
+            better = "higher" if task_metrics[0].greater_is_better else "lower"
             out += ["", f"{task} / {dataset}  (main metric: {main}, {better} is better; mean ± std over seeds)"]
             lines = [[s["model"], f"{s['ok']}/{s['jobs']}"]
                      + [_pm(*s["metrics"][n]) if n in s["metrics"] else "-" for n in names]

@@ -37,14 +37,18 @@ writes (WAL).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import fcntl
 import json
 import os
 import sqlite3
 import time
 from pathlib import Path
 
+from .. import __version__
+from ..metrics import metric_directions
 from ._errors import StoreError
-from ._keys import json_safe
+from ._json import json_safe
 
 __all__ = ["ResultsStore", "SCHEMA_VERSION", "STATUSES", "FAILED_STATUSES", "now_iso"]
 
@@ -124,7 +128,7 @@ def check_store_file(path: Path) -> None:
     if head != _SQLITE_MAGIC:
         raise StoreError(
             f"{path} is not a seqbench results store (not an SQLite database); "
-            "point at a results.sqlite written by `seqbench run`, or choose another --out folder"
+            "point at a results.sqlite written by `seqbench run`, or choose another output folder"
         )
 
 
@@ -146,7 +150,7 @@ class ResultsStore:
         """Open an existing store for reading. Raises ``StoreError`` if missing or foreign."""
         path = Path(path)
         if not path.exists():
-            raise StoreError(f"{path} does not exist; run `seqbench run --suite ...` first or check the path")
+            raise StoreError(f"{path} does not exist; run a suite into it first, or check the path")
         check_store_file(path)
         conn = _connect(path, write=False)
         store = cls(path, conn=conn)
@@ -182,7 +186,7 @@ class ResultsStore:
             found = ", ".join(sorted(tables)) or "no tables"
             raise StoreError(
                 f"{self.path} is an SQLite database but not a seqbench results store (it has {found}); "
-                "choose another --out folder or file"
+                "choose another output folder or file"
             )
         version = int(dict(conn.execute("SELECT name, value FROM seqbench_meta")).get("schema_version", 0))
         if version > SCHEMA_VERSION:
@@ -192,9 +196,6 @@ class ResultsStore:
             )
 
     def _create(self) -> None:
-        from .. import __version__
-        from ._evaluate import METRICS
-
         with self._tx():
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
@@ -206,7 +207,7 @@ class ResultsStore:
                 "schema_version": str(SCHEMA_VERSION),
                 "created_at": now_iso(),
                 "created_by": f"seqbench {__version__}",
-                "metrics": _dumps(METRICS),
+                "metrics": _dumps(metric_directions()),
             }
             self._conn.executemany("INSERT INTO seqbench_meta VALUES (?, ?)", rows.items())
 
@@ -264,14 +265,10 @@ class ResultsStore:
                 self._replace_job({**row, "run_id": run_id, "finished_at": now_iso()}, artefacts={})
 
     def write_result(self, run_id: int, job, result: dict) -> None:
-        """Store one finished job (row and artefacts) atomically."""
-        row = {
-            "key": job.key, "run_id": run_id, "suite": job.suite, "task": job.task, "dataset": job.dataset,
-            "dataset_label": job.dataset_label, "dataset_options": job.dataset_options,
-            "dataset_checksum": job.dataset_checksum, "model": job.model, "model_label": job.model_label,
-            "family": job.family, "params": job.params, "seed": job.seed, "random_state": job.random_state,
-            "fold": job.fold, "protocol": job.protocol, "threads": result.get("threads", job.threads),
-        }
+        """Store one finished job (row and artefacts) atomically: the job
+        record (a dataclass whose fields name columns) and its ``result``."""
+        row = {name: value for name, value in dataclasses.asdict(job).items() if name in _JOB_COLUMNS}
+        row.update(run_id=run_id, threads=result.get("threads", job.threads))
         for name in _JOB_COLUMNS:
             if name in result and name not in row:
                 row[name] = result[name]
@@ -385,8 +382,6 @@ def _connect(path: Path, *, write: bool) -> sqlite3.Connection:
 
 def _lock(path: Path) -> int:
     """Take the writer lock (``<store>.lock``); raise if another run holds it."""
-    import fcntl
-
     lock_path = path.with_name(path.name + ".lock")
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -396,7 +391,7 @@ def _lock(path: Path) -> int:
         os.close(fd)
         raise StoreError(
             f"another seqbench run (pid {holder}) is writing to {path}; wait for it to finish "
-            "or choose another --out folder"
+            "or choose another output folder"
         ) from None
     os.ftruncate(fd, 0)
     os.write(fd, str(os.getpid()).encode())

@@ -2,10 +2,9 @@
 
 ``MeanRegressor`` predicts the training mean of ``y`` for every sequence:
 the "no memory at all" reference of the adding problem (expected MSE
-``Var(U_1 + U_2) = 1/6``). It is here so the long-range suite can run the
-trivial baseline as a job beside the recurrent models (by its import path,
-``seqbench.diagnostics:MeanRegressor``); scikit-learn's ``DummyRegressor``
-cannot read sequence collections.
+``Var(U_1 + U_2) = 1/6``), a registered baseline so the long-range suite
+runs it as a job beside the recurrent models; scikit-learn's
+``DummyRegressor`` cannot read sequence collections.
 """
 
 from __future__ import annotations
@@ -14,8 +13,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ..data import check_regression_targets
-from ..models._base import SEQUENCE_EXPECTED_FAILED_CHECKS, Capabilities, SequenceInputMixin
+from ...data import check_regression_targets
+from .._base import SEQUENCE_EXPECTED_FAILED_CHECKS, Capabilities, SequenceInputMixin
 
 __all__ = ["MeanRegressor"]
 
@@ -32,6 +31,11 @@ class MeanRegressor(SequenceInputMixin, RegressorMixin, BaseEstimator):
     capabilities = Capabilities(task="regress", family="baseline", input_kinds=frozenset({"real", "symbol", "text"}),
                                 probabilistic=False)
     _expected_failed_checks = SEQUENCE_EXPECTED_FAILED_CHECKS
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.regressor_tags.poor_score = True  # by design: R² 0, as scikit-learn's DummyRegressor
+        return tags
 
     def fit(self, X, y):
         """Store the mean of ``y`` ``(n,)``; ``X`` is validated, not read."""
