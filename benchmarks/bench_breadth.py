@@ -85,7 +85,7 @@ def _stop(procs: list) -> None:
 
 def _run(suite_path: Path, out: Path, address: str, workers: int) -> float:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
-    cmd = [sys.executable, "-m", "seqbench.cli", "run", "--suite", str(suite_path), "--executor", "dask",
+    cmd = [sys.executable, "-m", "seqbench", "run", "--suite", str(suite_path), "--executor", "dask",
            "--address", address, "--jobs", str(workers), "--threads", "1", "--out", str(out), "--no-progress",
            "--connect-timeout", "120", "--no-report"]  # fmt: skip
     print("$", " ".join(cmd[2:]), flush=True)
