@@ -1,8 +1,10 @@
 """Run one job in the current process and describe what happened.
 
 ``run_job`` never raises for a job's own failure: it returns a result dict
-with ``status`` ``ok``, ``failed`` (an exception), ``diverged`` (NaN or inf)
-or ``timeout`` (``JobTimeout``, raised by the serial executor's alarm), the
+with ``status`` ``ok``, ``failed`` (an exception), ``diverged`` (NaN or inf),
+``n/a`` (a series too short for the model's window, season or order:
+``SeriesTooShortError``) or ``timeout`` (``JobTimeout``, raised by the serial
+executor's alarm), the
 metrics, timings, peak memory, parameter count, artefacts, the error and
 traceback, the versions, host and worker. Executors that isolate jobs in
 worker processes add the ``timeout`` and worker-death results themselves
@@ -17,6 +19,7 @@ import socket
 import traceback
 import warnings
 
+from ..data import SeriesTooShortError
 from ..metrics import main_metric
 from ..results import now_iso
 from ._datasets import load_dataset
@@ -138,6 +141,8 @@ def run_job(job, *, phase=lambda name: None) -> dict:
         result.update(status="timeout", error=str(exc), traceback=traceback.format_exc())
     except Diverged as exc:
         result.update(status="diverged", error=f"diverged: {exc}", traceback=traceback.format_exc())
+    except SeriesTooShortError as exc:  # the data cannot be scored by this model at all: n/a, not a failure
+        result.update(status="n/a", error=f"series too short: {exc}")
     except Exception as exc:  # noqa: BLE001 - a job's failure is a result, not a crash of the run
         if isinstance(exc, TuningFailed):  # keep the trials and their reasons
             result.update(tuning=exc.record, artefacts={"trials": exc.trials})

@@ -13,6 +13,7 @@ from ._comparison import comparison_section
 from ._long_range import recurrent_dynamics_section
 from ._plots_sections import confusion_section, cost_section, forecasts_section, learning_curves_section, oracle_section
 from ._run_sections import environment_section, failed_section, run_section
+from ._series import series_section
 from ._tables import leaderboards_section, overview_section
 from ._tuning_section import tuning_section
 
@@ -24,6 +25,7 @@ SECTION_BUILDERS = [
     leaderboards_section,
     tuning_section,
     comparison_section,
+    series_section,
     cost_section,
     learning_curves_section,
     forecasts_section,

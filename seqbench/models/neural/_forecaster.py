@@ -44,6 +44,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
+from ...data import SeriesTooShortError
 from .._base import Capabilities
 from .._forecast_base import ForecasterMixin
 from ._batches import SequenceBatches
@@ -269,7 +270,7 @@ class RNNForecaster(NeuralEstimatorMixin, ForecasterMixin, BaseEstimator):
             is_val.append(np.arange(len(block)) >= len(block) - math.ceil(self.validation_fraction * len(block)))
         if not inputs:
             longest = max(len(s) for s in series)
-            raise ValueError(
+            raise SeriesTooShortError(
                 f"X: no training window: the longest series has {longest} steps but window={self.window} plus "
                 f"{ahead} step(s) to predict need {span}; pass longer series or a smaller window"
             )
