@@ -20,7 +20,7 @@ from hmmlearn.hmm import CategoricalHMM
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from seqbench.data import Tokenizer
+from seqbench.data import UNK, Tokenizer
 from seqbench.models._lm_base import sample_from_log_proba
 from seqbench.models.autoregressive._markov import encode_contexts
 from seqbench.models.autoregressive._ngram_lm import NGramLanguageModel, next_log_proba
@@ -307,8 +307,17 @@ def test_sampling_never_emits_unk(cls):
     assert all(set(s) <= {"a", "b"} for s in ended)
 
 
+class _OnlyUnkTokenizer(Tokenizer):
+    """A tokenizer whose vocabulary is only ``<unk>`` (seqbench's own refuses
+    a min_count that leaves no symbol, so a custom one builds this case)."""
+
+    def fit(self, texts, y=None):
+        self.symbols_, self.vocabulary_ = [UNK], {UNK: 0}
+        return self
+
+
 def test_sampling_an_only_unk_vocabulary_is_refused():
-    lm = NGramLanguageModel(n=2, tokenizer=Tokenizer(min_count=5)).fit(["abc"])
+    lm = NGramLanguageModel(n=2, tokenizer=_OnlyUnkTokenizer()).fit(["abc"])
     assert lm.n_symbols_ == 1
     with pytest.raises(ValueError, match="holds only <unk>, which is never sampled"):
         lm.sample(length=3)
