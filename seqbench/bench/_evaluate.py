@@ -30,6 +30,8 @@ from sklearn.metrics import confusion_matrix
 
 from ..metrics import TASK_METRICS, cut_at_origin
 from ..results import json_safe
+from ._attention_text import add_attention_text
+from ._gate_traces import add_gate_traces
 from ._gradient_flow import add_gradient_flow
 
 __all__ = ["Diverged", "Outcome", "evaluate"]
@@ -84,6 +86,8 @@ def evaluate(estimator, dataset, job, phase=lambda name: None) -> Outcome:
             raise Diverged(f"metric {name} is {value}")
     _add_common_artefacts(estimator, outcome)
     add_gradient_flow(estimator, dataset, outcome.artefacts)
+    add_gate_traces(estimator, dataset, outcome.artefacts)
+    add_attention_text(estimator, dataset, outcome.artefacts)
     return outcome
 
 

@@ -8,6 +8,7 @@ from collections import Counter
 from ..metrics import family_label, metric_label, task_label
 from ..results import FAILED_STATUSES
 from ._aggregate import Entry, best_values, sort_key
+from ._attention import attention_section
 from ._blocks import Cell, Paragraph, Section, Table
 from ._context import Context
 from ._format import anchor, count, first_line, mean_std, num, seconds
@@ -118,7 +119,8 @@ def leaderboards_section(ctx: Context) -> Section:
             "Seconds are the mean fit and predict time per job. Why a job failed is under “Failed jobs”; why a "
             "pairing is n/a is said under its table (in the page, hovering over a cell also tells).", kind="note")]
         for dataset in ctx.datasets_of(task):
-            parts = [leaderboard_table(ctx, task, dataset), _na_note(ctx.groups[(task, dataset)])]
+            parts = [leaderboard_table(ctx, task, dataset), _na_note(ctx.groups[(task, dataset)]),
+                     attention_section(ctx, task, dataset) if task == "classify" else None]
             blocks.append(Section(anchor("lb", task, dataset), dataset, [b for b in parts if b is not None]))
         children.append(Section(anchor("lb", task), task_label(task), blocks))
     return Section("leaderboards", "Leaderboards", children,

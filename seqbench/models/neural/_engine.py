@@ -251,18 +251,13 @@ class Trainer:
         self.trainable = trainable_parameters(self.module, self.device)
         self.params = self.trainable.params  # the module's own tensors; an optimizer over them works too
         self.optimizer = self.configure_optimizer()
-        self.scheduler = self.configure_scheduler()
+        self.scheduler = make_scheduler(config.lr_schedule, self.optimizer, config.max_epochs)
 
     def configure_optimizer(self) -> torch.optim.Optimizer:
         """Adam over the flat parameter tensor (CPU) or the separate ones,
         with torch's fused kernel: one call per step instead of ~10 per tensor."""
         fused = self.device.type in ("cpu", "cuda")
         return torch.optim.Adam(self.trainable.optimizer_params(), lr=self.config.lr, fused=fused)
-
-    def configure_scheduler(self):
-        """The learning-rate schedule ``config.lr_schedule`` on the optimizer
-        (``_schedules.py``), or None; :meth:`end_epoch` steps it."""
-        return make_scheduler(self.config.lr_schedule, self.optimizer, self.config.max_epochs)
 
     def fit(self, train: SequenceBatches, val: SequenceBatches | None = None) -> FitResult:
         """Train up to ``max_epochs``; with ``val``, stop early and restore
@@ -295,7 +290,6 @@ class Trainer:
                     lr=lr,
                 )
             )
-            self.end_epoch(result.history[-1])
             if not math.isfinite(train_loss):
                 raise FloatingPointError(
                     f"training diverged at epoch {epoch}: the training loss is {train_loss}; "
@@ -303,18 +297,12 @@ class Trainer:
                 )
             if stopper is not None and stopper.update(epoch, val_loss, self.module):
                 break
+            step_scheduler(self.scheduler, train_loss if val_loss is None else val_loss)
         result.n_epochs = len(result.history)
         result.best_epoch = result.n_epochs
         if stopper is not None:
             stopper.restore(self.module)
             result.best_epoch = stopper.best_epoch
-
-    def end_epoch(self, record: dict) -> None:
-        """Called after every epoch with its history record (``epoch``,
-        ``train_loss``, ``val_loss``, ``lr``, ...): steps the learning-rate
-        schedule (a plateau schedule watches the validation loss, else the
-        training loss). A subclass may add entries to the record."""
-        step_scheduler(self.scheduler, record["train_loss"] if record["val_loss"] is None else record["val_loss"])
 
     def run_epoch(self, train: SequenceBatches) -> tuple[float, float]:
         """One pass over ``train`` in shuffled length buckets.

@@ -18,10 +18,7 @@ Scoring runs each sequence from a zero state after the boundary id, in time
 chunks with the state carried, so long texts do not need one huge tensor,
 and ends with the probability of the end.
 
-``lr_schedule`` steps a ``torch.optim.lr_scheduler`` once per epoch from
-:meth:`BPTTTrainer.end_epoch`: cosine annealing to zero over ``max_epochs``,
-or halving the rate whenever the validation loss (the training loss without
-early stopping) fails to improve.
+``lr_schedule`` is the engine's (``_schedules.py``), stepped once per epoch.
 
 The stream is a training source of the engine (``shuffled`` / ``in_order``
 give its chunks in time order, never shuffled; each chunk's ``weight`` is its
@@ -39,7 +36,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator, _fit_context
-from torch.optim.lr_scheduler import CosineAnnealingLR, ReduceLROnPlateau
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -56,11 +52,8 @@ __all__ = [
     "TokenStream",
     "BPTTTrainer",
     "sequence_log_likelihoods",
-    "LR_SCHEDULES",
 ]
 
-LR_SCHEDULES = ("cosine", "plateau")
-_PLATEAU_FACTOR = 0.5
 
 # Scoring works on chunks of at most this many logits (batch x steps x V).
 _EVAL_LOGITS = 2**22
@@ -136,33 +129,9 @@ class BPTTTrainer(Trainer):
     previous one ended in (detached), and every pass (an epoch, an
     evaluation) starts from zeros. Batches, loss weighting (means per target
     symbol, in nats), ``train_step``, clipping, the optimizer and early
-    stopping are the engine's own. With ``lr_schedule`` set in its
-    :class:`TrainingConfig`, :meth:`end_epoch` steps the language model's
-    own schedule (:meth:`configure_scheduler`); every epoch's record gets
-    the ``lr`` it trained with."""
+    stopping are the engine's own, and so is the learning-rate schedule."""
 
     state = None
-
-    def configure_scheduler(self):
-        """The language model's schedules: cosine, or a plateau schedule that
-        halves the rate after a single epoch without improvement."""
-        schedule = self.config.lr_schedule
-        if schedule == "cosine":
-            return CosineAnnealingLR(self.optimizer, T_max=self.config.max_epochs)
-        if schedule == "plateau":
-            return ReduceLROnPlateau(self.optimizer, mode="min", factor=_PLATEAU_FACTOR, patience=0)
-        if schedule is not None:
-            raise ValueError(f"lr_schedule must be None or one of {LR_SCHEDULES}, got {schedule!r}")
-        return None
-
-    def end_epoch(self, record: dict) -> None:
-        """Record the epoch's learning rate, then step the schedule (the
-        plateau schedule on the validation loss, else the training loss)."""
-        record["lr"] = self.optimizer.param_groups[0]["lr"]
-        if isinstance(self.scheduler, ReduceLROnPlateau):
-            self.scheduler.step(record["train_loss"] if record["val_loss"] is None else record["val_loss"])
-        elif self.scheduler is not None:
-            self.scheduler.step()
 
     def compute_loss(self, batch: Batch):
         (logits, state), loss = self.module(batch.inputs, None, batch.targets, self.state)
@@ -245,12 +214,13 @@ class RNNLanguageModel(NeuralEstimatorMixin, LanguageModelMixin, BaseEstimator):
         horizon ``bptt=tbptt`` gives, with fewer optimizer steps. One knob
         keeps a grid search over truncation lengths meaningful.
     lr : float, default=0.003 (Adam)
-    lr_schedule : {None, "cosine", "plateau"}, default=None
+    lr_schedule : {None, "cosine", "step", "plateau"}, default=None
         Learning-rate schedule from ``torch.optim.lr_scheduler``, stepped
-        once per epoch: None keeps ``lr``; "cosine" anneals it to zero over
-        ``max_epochs`` (``CosineAnnealingLR``); "plateau" halves it after
-        every epoch whose validation loss (the training loss without early
-        stopping) is not the lowest so far (``ReduceLROnPlateau``, patience 0).
+        once per epoch, as for every neural estimator: None keeps ``lr``;
+        "cosine" anneals it to zero over ``max_epochs``; "step" divides it by
+        10 at half and three quarters of ``max_epochs``; "plateau" halves it
+        after 2 epochs without a lower validation loss (the training loss
+        without early stopping).
     batch_size : int, default=32
         Parallel rows of the training stream (fewer if the text is shorter).
     max_epochs : int, default=20
@@ -291,9 +261,9 @@ class RNNLanguageModel(NeuralEstimatorMixin, LanguageModelMixin, BaseEstimator):
     _parameter_constraints: dict = neural_constraints(
         "embedding_dim",
         "tokenizer",
+        "lr_schedule",
         level=[StrOptions({"char", "word"})],
         bptt=[Interval(Integral, 1, None, closed="left")],
-        lr_schedule=[StrOptions(set(LR_SCHEDULES)), None],
     )
     _trainer_class = BPTTTrainer
 
