@@ -290,7 +290,7 @@ def test_forecaster_all_steps_trains_on_the_shifted_windows_and_forecasts():
     inputs, targets, _ = f._windows([(series[:-20, None] - f.mean_) / f.scale_])
     np.testing.assert_array_equal(targets[:, :-1], inputs[:, 1:])  # the window shifted one step ahead
     assert -f.score(series[:-20], series[-20:]) < 1.0  # MASE: better than the naive forecast
-    with pytest.raises(ValueError, match=r"loss_steps='all'.*strategy='direct'"):
+    with pytest.raises(ValueError, match=r'loss_steps="all".*strategy=\'direct\''):
         RNNForecaster(strategy="direct", loss_steps="all").fit(series)
 
 

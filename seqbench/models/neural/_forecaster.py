@@ -216,9 +216,8 @@ class RNNForecaster(NeuralEstimatorMixin, ForecasterMixin, BaseEstimator):
     def _fit(self, X, y=None, *, epochs: bool):
         if self.loss_steps == "all" and self.strategy != "recursive":
             raise ValueError(
-                f"loss_steps='all' (a loss at every step of the window) trains the one-step model of "
-                f"only the recursive strategy, but strategy={self.strategy!r}; use loss_steps='last' or "
-                "strategy='recursive'"
+                f'loss_steps="all" (a loss at every step of the window) trains the one-step model of '
+                f'strategy="recursive", but strategy={self.strategy!r}; use loss_steps="last" or strategy="recursive"'
             )
         coll = self._validate_fit_series(X)
         X_all = np.concatenate(coll.sequences)
