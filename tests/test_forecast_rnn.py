@@ -147,5 +147,5 @@ def test_loss_on_every_window_step_trains_on_each_one_step_forecast(setar_data):
     every = RNNForecaster("gru", **FAST, loss_steps="all").fit(train)
     assert every.module_.every_step
     assert np.mean((every.predict(histories)[:, 0, 0] - future) ** 2) < 0.30
-    with pytest.raises(ValueError, match="loss_steps='all' .* only the recursive strategy"):
+    with pytest.raises(ValueError, match='loss_steps="all" .* trains the one-step model of strategy="recursive"'):
         RNNForecaster(strategy="direct", horizon=3, loss_steps="all").fit(train)

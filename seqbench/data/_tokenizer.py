@@ -42,6 +42,13 @@ class Tokenizer(BaseEstimator):
         self.min_count = min_count
         self.max_vocab = max_vocab
 
+    def split(self, text: str) -> list[str]:
+        """The symbols of one string in order (lower-cased if asked), before
+        they become ids: ``transform`` maps the k-th of them to the k-th id."""
+        if not isinstance(text, str):
+            raise TypeError(f"split reads one string, got {type(text).__name__}")
+        return self._split(text)
+
     def _split(self, text: str) -> list[str]:
         if self.lowercase:
             text = text.lower()

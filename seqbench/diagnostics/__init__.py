@@ -9,7 +9,14 @@ untrained recurrent estimator.
   RNNTagger and RNNForecaster, fitted or not;
 - :func:`gradient_decay_rate`: a curve's slope in orders of magnitude per step;
 - :class:`UnrolledRecurrent`: a fused recurrent layer run step by step on
-  its own weights (what makes the per-step gradients visible).
+  its own weights (what makes the per-step gradients visible);
+- :func:`gate_activations`: LSTM gates ``i f g o`` and states ``c h``, GRU
+  gates ``r z n`` and state ``h``, per sequence and layer (:class:`GateTrace`),
+  recomputed from the fused layer's weights (``seqbench.report.plot_gates``
+  draws them);
+- :func:`saturate_gru_gates` and :func:`gru_as_tanh_rnn`: a GRU whose
+  gates are saturated (reset open, update passing the candidate) is the tanh
+  RNN built from its candidate weights.
 
 The diagnostics read models and draw nothing: the runner records a job's
 gradient flow (``seqbench.bench``) and the report draws it
@@ -27,6 +34,11 @@ _EXPORTS = {
     "gradient_norms_through_time": "._gradients",
     "gradient_decay_rate": "._gradients",
     "UnrolledRecurrent": "._unroll",
+    "gate_activations": "._gates",
+    "GateTrace": "._trace",
+    "GATE_NAMES": "._trace",
+    "saturate_gru_gates": "._reduction",
+    "gru_as_tanh_rnn": "._reduction",
 }
 
 __all__ = list(_EXPORTS)

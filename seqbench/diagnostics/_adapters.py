@@ -54,7 +54,7 @@ def is_fitted(estimator) -> bool:
 def initial_estimator(estimator, X, y):
     """A clone of ``estimator`` "fitted" on ``(X, y)`` with zero epochs: its
     module holds the initial weights ``fit`` would draw from ``random_state``."""
-    if not supports(estimator):
+    if not (supports(estimator) or hasattr(estimator, "initialize")):
         flow_batches(estimator, X, y)  # raises the TypeError that says what is missing
     return clone(estimator).initialize(X, y)
 

@@ -37,6 +37,8 @@ class UnrolledRecurrent(nn.Module):
     - ``hidden[(layer, direction)]``: list over steps ``t`` of the state
       ``h_t`` ``(B, H)`` of that layer and direction at step ``t`` (for the
       backward direction too, indexed by input position);
+    - ``cell_states[(layer, direction)]``: LSTM only, the same for the
+      long-term state ``c_t`` ``(B, H)``;
     - ``inputs``: list over steps of the first layer's input ``(B, d)``
       (the embedding vector for symbol input).
 
@@ -61,6 +63,7 @@ class UnrolledRecurrent(nn.Module):
             for direction in range(self.num_directions):
                 self.cells.append(self._cell(fused, cell_cls, nonlinearity, layer, direction))
         self.hidden: dict = {}
+        self.cell_states: dict = {}
         self.inputs: list = []
 
     @staticmethod
@@ -89,15 +92,18 @@ class UnrolledRecurrent(nn.Module):
         if torch.is_grad_enabled() and not x.requires_grad:
             x = x.detach().requires_grad_()  # a leaf, so that dLoss/dx_t can be asked for
         self.inputs = list(x.unbind(1))  # T x (B, d)
-        self.hidden = {}
+        self.hidden, self.cell_states = {}, {}
         h0, c0 = self._initial(hx, B, x)
         layer_input, finals_h, finals_c = self.inputs, [], []
         for layer in range(self.num_layers):
             per_direction = []
             for direction in range(self.num_directions):
                 k = layer * self.num_directions + direction
-                hs, (h_n, c_n) = self._run(self.cells[k], layer_input, h0[k], None if c0 is None else c0[k], direction)
+                hs, cs, (h_n, c_n) = self._run(self.cells[k], layer_input, h0[k], None if c0 is None else c0[k],
+                                               direction)
                 self.hidden[(layer, direction)] = hs
+                if self.is_lstm:
+                    self.cell_states[(layer, direction)] = cs
                 per_direction.append(hs)
                 finals_h.append(h_n)
                 finals_c.append(c_n)
@@ -116,13 +122,15 @@ class UnrolledRecurrent(nn.Module):
         return hx if self.is_lstm else (hx, None)
 
     def _run(self, cell, steps: list, h, c, direction: int):
-        """One layer and direction over ``steps``; returns the states by input position."""
+        """One layer and direction over ``steps``; returns the states ``h_t`` and
+        (LSTM) ``c_t`` by input position, and the final ``(h, c)``."""
         order = range(len(steps)) if direction == 0 else range(len(steps) - 1, -1, -1)
-        hs = [None] * len(steps)
+        hs, cs = [None] * len(steps), [None] * len(steps)
         for t in order:
             if self.is_lstm:
                 h, c = cell(steps[t], (h, c))
+                cs[t] = c
             else:
                 h = cell(steps[t], h)
             hs[t] = h
-        return hs, (h, c)
+        return hs, cs, (h, c)

@@ -10,7 +10,9 @@ HTML and Markdown writers render and escape; plot data and plot drawing are
 separate (``_plotdata`` returns data, ``_render`` draws it).
 
 Also the pieces of the long-range section: ``recurrent_dynamics_section``
-and ``plot_gradient_flow`` (gradient norm through time, log scale).
+and ``plot_gradient_flow`` (gradient norm through time, log scale); and
+``plot_gates``, heat maps of one sequence's LSTM or GRU gates over time
+(from ``seqbench.diagnostics.gate_activations``).
 
 The names below are imported on first use (PEP 562): importing the package
 does not load pandas or matplotlib.
@@ -35,16 +37,19 @@ __all__ = [
     "Figure",
     "Code",
     "KeyValues",
+    "ShadedText",
     "recurrent_dynamics_section",
     "plot_gradient_flow",
+    "plot_gates",
 ]
 
 _WHERE = {
     "write_report": "._write", "build_report": "._write", "Report": "._write", "REPORT_FILES": "._write",
     "SECTION_BUILDERS": "._sections", "default_sections": "._sections", "Context": "._context",
     "Section": "._blocks", "Table": "._blocks", "Cell": "._blocks", "Paragraph": "._blocks", "Figure": "._blocks",
-    "Code": "._blocks", "KeyValues": "._blocks",
+    "Code": "._blocks", "KeyValues": "._blocks", "ShadedText": "._blocks",
     "recurrent_dynamics_section": "._long_range", "plot_gradient_flow": "._gradient_plot",
+    "plot_gates": "._gate_plot",
 }
 
 

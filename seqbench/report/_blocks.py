@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Cell", "Table", "Paragraph", "Figure", "Code", "KeyValues", "Section", "Block"]
+__all__ = ["Cell", "Table", "Paragraph", "Figure", "Code", "KeyValues", "ShadedText", "Section", "Block"]
 
 
 @dataclass
@@ -78,6 +78,29 @@ class KeyValues:
 
 
 @dataclass
+class ShadedText:
+    """Words shaded by a weight each (attention on a sentence): ``tokens``
+    plain strings, ``weights`` numbers >= 0 of the same length (shaded
+    relative to the largest); ``caption`` a line under them."""
+
+    tokens: list
+    weights: list
+    caption: str = ""
+
+    def __post_init__(self):
+        if len(self.tokens) != len(self.weights):
+            raise ValueError(f"ShadedText has {len(self.tokens)} tokens but {len(self.weights)} weights; pass one "
+                             "weight per token")
+
+    def levels(self, n: int = 10) -> list[int]:
+        """Each weight as a shade ``0..n-1`` (``n-1`` for the largest weight)."""
+        top = max((float(w) for w in self.weights), default=0.0)
+        if not top > 0:
+            return [0] * len(self.weights)
+        return [min(n - 1, max(0, int(float(w) / top * (n - 1) + 0.5))) for w in self.weights]
+
+
+@dataclass
 class Section:
     """A titled part of the report; ``blocks`` may hold nested sections.
 
@@ -91,4 +114,4 @@ class Section:
     intro: str = ""
 
 
-Block = Cell | Table | Paragraph | Figure | Code | KeyValues | Section
+Block = Cell | Table | Paragraph | Figure | Code | KeyValues | ShadedText | Section

@@ -12,7 +12,7 @@ import base64
 import html
 import re
 
-from ._blocks import Cell, Code, Figure, KeyValues, Paragraph, Section, Table
+from ._blocks import Cell, Code, Figure, KeyValues, Paragraph, Section, ShadedText, Table
 
 __all__ = ["render_html"]
 
@@ -64,6 +64,19 @@ details { margin: 4px 0; }
 summary { cursor: pointer; font-size: 13.5px; }
 pre { background: var(--bg-alt); border: 1px solid var(--line); padding: 8px 10px; font-size: 12.5px;
       overflow-x: auto; white-space: pre; }
+p.shaded { line-height: 2; max-width: 980px; margin: 6px 0 2px; }
+p.shaded span { padding: 1px 2px; border-radius: 3px; }
+p.shaded-caption { color: var(--muted); font-size: 13px; margin: 0 0 12px; }
+.w0 { background: rgba(232, 163, 23, 0.00); }
+.w1 { background: rgba(232, 163, 23, 0.09); }
+.w2 { background: rgba(232, 163, 23, 0.19); }
+.w3 { background: rgba(232, 163, 23, 0.28); }
+.w4 { background: rgba(232, 163, 23, 0.38); }
+.w5 { background: rgba(232, 163, 23, 0.47); }
+.w6 { background: rgba(232, 163, 23, 0.57); }
+.w7 { background: rgba(232, 163, 23, 0.66); }
+.w8 { background: rgba(232, 163, 23, 0.76); }
+.w9 { background: rgba(232, 163, 23, 0.85); }
 footer { color: var(--muted); font-size: 12.5px; padding: 16px 32px; border-top: 1px solid var(--line); }
 """
 
@@ -103,6 +116,14 @@ def _figure(f: Figure) -> str:
     return f'<figure><img src="data:image/png;base64,{data}" alt="{_e(f.alt)}"{size}>{caption}</figure>'
 
 
+def _shaded(block: ShadedText) -> str:
+    """Each token in a span whose class ``w0``..``w9`` sets its shade; the weight in its title."""
+    spans = " ".join(f'<span class="w{level}" title="{float(w):.3f}">{_e(str(token))}</span>'
+                     for token, w, level in zip(block.tokens, block.weights, block.levels()))
+    caption = f'<p class="shaded-caption">{_e(block.caption)}</p>' if block.caption else ""
+    return f'<p class="shaded">{spans}</p>{caption}'
+
+
 def _block(block, level: int) -> str:
     if isinstance(block, Section):
         return _section(block, level + 1)
@@ -116,6 +137,8 @@ def _block(block, level: int) -> str:
     if isinstance(block, Code):
         pre = f"<pre>{_e(block.text)}</pre>"
         return f"<details><summary>{_e(block.summary)}</summary>{pre}</details>" if block.summary else pre
+    if isinstance(block, ShadedText):
+        return _shaded(block)
     if isinstance(block, KeyValues):
         items = "".join(f"<dt>{_e(str(k))}</dt><dd>{_e(str(v))}</dd>" for k, v in block.items)
         return f'<dl class="kv">{items}</dl>'

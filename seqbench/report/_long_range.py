@@ -15,7 +15,9 @@ out). It shows
 - the gradient norm through time at ``T = 100`` (or the length nearest to
   it), untrained and trained, from the ``gradient_flow`` artefacts the
   runner stores (``seqbench.bench.gradient_flow_artefact``), and each
-  model's decay rate.
+  model's decay rate;
+- "Mechanisms" (:mod:`._mechanisms`): the LSTM's forget gate and the GRU's
+  update gate on the adding problem at the same length.
 
 ``long_range_data`` and ``gradient_flow_data`` return plain data; the
 ``_render_*`` functions draw it.
@@ -32,6 +34,7 @@ from ..results import GRADIENT_FLOW_ARTEFACT
 from ._blocks import Cell, Paragraph, Section, Table
 from ._format import num
 from ._gradient_plot import plot_gradient_flow
+from ._mechanisms import mechanisms_section
 from ._render import figure_block
 
 __all__ = ["recurrent_dynamics_section", "long_range_data", "gradient_flow_data", "LONG_RANGE_DATASETS"]
@@ -247,6 +250,9 @@ def recurrent_dynamics_section(ctx):
     if not panels and not flows:
         return None
     children = [_length_section(p) for p in panels] + [_flow_section(f) for f in flows]
+    mechanisms = mechanisms_section(ctx)  # the gates that carry the memory, beside the gradients
+    if mechanisms is not None:
+        children.append(mechanisms)
     if not flows:
         children.append(Paragraph("No job stored a gradient-flow record (the runner records one for each fitted "
                                   "recurrent estimator); the gradient-flow picture needs a run that does.",

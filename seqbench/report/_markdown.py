@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from ._blocks import Cell, Code, Figure, KeyValues, Paragraph, Section, Table
+from ._blocks import Cell, Code, Figure, KeyValues, Paragraph, Section, ShadedText, Table
 
 __all__ = ["render_markdown", "md_escape"]
 
@@ -40,6 +40,12 @@ def _fence(text: str) -> str:
     return "`" * max(3, longest + 1)
 
 
+def _shaded(block: ShadedText) -> list[str]:
+    """The sentence with its most weighted words (the top two shades) in bold."""
+    words = [f"**{md_escape(t)}**" if level >= 8 else md_escape(t) for t, level in zip(block.tokens, block.levels())]
+    return [" ".join(words), ""] + ([f"*{md_escape(block.caption)}*", ""] if block.caption else [])
+
+
 def _block(block, level: int) -> list[str]:
     if isinstance(block, Section):
         return _section(block, level + 1)
@@ -54,6 +60,8 @@ def _block(block, level: int) -> list[str]:
         fence = _fence(block.text)
         head = [f"{md_escape(block.summary)}:", ""] if block.summary else []
         return head + [fence + "text", block.text, fence, ""]
+    if isinstance(block, ShadedText):
+        return _shaded(block)
     if isinstance(block, KeyValues):
         return [f"- **{md_escape(k)}**: {md_escape(v)}" for k, v in block.items] + [""]
     raise TypeError(f"the Markdown writer cannot render a {type(block).__name__}")

@@ -16,6 +16,8 @@ __all__ = [
     "STATUSES",
     "FAILED_STATUSES",
     "GRADIENT_FLOW_ARTEFACT",
+    "GATE_TRACES_ARTEFACT",
+    "ATTENTION_TEXT_ARTEFACT",
     "InputError",
     "StoreError",
     "canonical_json",
@@ -25,3 +27,7 @@ __all__ = [
 
 # the artefact name of a job's gradient-flow record: the runner writes it, the report reads it
 GRADIENT_FLOW_ARTEFACT = "gradient_flow"
+# a fitted LSTM's or GRU's holding gate on the adding problem (the report's "Mechanisms")
+GATE_TRACES_ARTEFACT = "gate_traces"
+# attention weights of an attention-pooling classifier on a few test sentences
+ATTENTION_TEXT_ARTEFACT = "attention_text"

@@ -18,10 +18,7 @@ Scoring runs each sequence from a zero state after the boundary id, in time
 chunks with the state carried, so long texts do not need one huge tensor,
 and ends with the probability of the end.
 
-``lr_schedule`` steps a ``torch.optim.lr_scheduler`` once per epoch from
-:meth:`BPTTTrainer.end_epoch`: cosine annealing to zero over ``max_epochs``,
-or halving the rate whenever the validation loss (the training loss without
-early stopping) fails to improve.
+``lr_schedule`` is the engine's (``_schedules.py``), stepped once per epoch.
 
 The stream is a training source of the engine (``shuffled`` / ``in_order``
 give its chunks in time order, never shuffled; each chunk's ``weight`` is its
@@ -33,21 +30,19 @@ engine's own weighting.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
 from numbers import Integral
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator, _fit_context
-from torch.optim.lr_scheduler import CosineAnnealingLR, ReduceLROnPlateau
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._base import Capabilities
 from .._lm_base import LM_CAPABILITY_KINDS, LM_EXPECTED_FAILED_CHECKS, LanguageModelMixin
 from ._batches import IGNORE_INDEX, Batch
-from ._engine import Trainer, TrainingConfig, torch_session
+from ._engine import Trainer, torch_session
 from ._estimator_base import CONTROLS_DOC, NeuralEstimatorMixin, neural_constraints
 from ._lm_modules import NextSymbolRNN, detach_state
 from ._modules import RNNConfig
@@ -56,13 +51,9 @@ __all__ = [
     "RNNLanguageModel",
     "TokenStream",
     "BPTTTrainer",
-    "LMTrainingConfig",
     "sequence_log_likelihoods",
-    "LR_SCHEDULES",
 ]
 
-LR_SCHEDULES = ("cosine", "plateau")
-_PLATEAU_FACTOR = 0.5
 
 # Scoring works on chunks of at most this many logits (batch x steps x V).
 _EVAL_LOGITS = 2**22
@@ -132,46 +123,15 @@ class TokenStream:
         return self._chunks
 
 
-@dataclass(frozen=True)
-class LMTrainingConfig(TrainingConfig):
-    """The engine's :class:`TrainingConfig` and the language model's
-    ``lr_schedule`` (None, "cosine" or "plateau"; see :class:`BPTTTrainer`)."""
-
-    lr_schedule: str | None = None
-
-
 class BPTTTrainer(Trainer):
     """The engine's :class:`Trainer` with truncated BPTT over a
     :class:`TokenStream`: each chunk starts from the hidden state the
     previous one ended in (detached), and every pass (an epoch, an
     evaluation) starts from zeros. Batches, loss weighting (means per target
     symbol, in nats), ``train_step``, clipping, the optimizer and early
-    stopping are the engine's own. With an :class:`LMTrainingConfig` whose
-    ``lr_schedule`` is set, :meth:`end_epoch` steps the learning-rate
-    schedule; every epoch's record gets the ``lr`` it trained with."""
+    stopping are the engine's own, and so is the learning-rate schedule."""
 
     state = None
-    scheduler = None
-
-    def configure_optimizer(self) -> torch.optim.Optimizer:
-        optimizer = super().configure_optimizer()
-        schedule = getattr(self.config, "lr_schedule", None)
-        if schedule == "cosine":
-            self.scheduler = CosineAnnealingLR(optimizer, T_max=self.config.max_epochs)
-        elif schedule == "plateau":
-            self.scheduler = ReduceLROnPlateau(optimizer, mode="min", factor=_PLATEAU_FACTOR, patience=0)
-        elif schedule is not None:
-            raise ValueError(f"lr_schedule must be None or one of {LR_SCHEDULES}, got {schedule!r}")
-        return optimizer
-
-    def end_epoch(self, record: dict) -> None:
-        """Record the epoch's learning rate, then step the schedule (the
-        plateau schedule on the validation loss, else the training loss)."""
-        record["lr"] = self.optimizer.param_groups[0]["lr"]
-        if isinstance(self.scheduler, ReduceLROnPlateau):
-            self.scheduler.step(record["train_loss"] if record["val_loss"] is None else record["val_loss"])
-        elif self.scheduler is not None:
-            self.scheduler.step()
 
     def compute_loss(self, batch: Batch):
         (logits, state), loss = self.module(batch.inputs, None, batch.targets, self.state)
@@ -254,12 +214,13 @@ class RNNLanguageModel(NeuralEstimatorMixin, LanguageModelMixin, BaseEstimator):
         horizon ``bptt=tbptt`` gives, with fewer optimizer steps. One knob
         keeps a grid search over truncation lengths meaningful.
     lr : float, default=0.003 (Adam)
-    lr_schedule : {None, "cosine", "plateau"}, default=None
+    lr_schedule : {None, "cosine", "step", "plateau"}, default=None
         Learning-rate schedule from ``torch.optim.lr_scheduler``, stepped
-        once per epoch: None keeps ``lr``; "cosine" anneals it to zero over
-        ``max_epochs`` (``CosineAnnealingLR``); "plateau" halves it after
-        every epoch whose validation loss (the training loss without early
-        stopping) is not the lowest so far (``ReduceLROnPlateau``, patience 0).
+        once per epoch, as for every neural estimator: None keeps ``lr``;
+        "cosine" anneals it to zero over ``max_epochs``; "step" divides it by
+        10 at half and three quarters of ``max_epochs``; "plateau" halves it
+        after 2 epochs without a lower validation loss (the training loss
+        without early stopping).
     batch_size : int, default=32
         Parallel rows of the training stream (fewer if the text is shorter).
     max_epochs : int, default=20
@@ -300,9 +261,9 @@ class RNNLanguageModel(NeuralEstimatorMixin, LanguageModelMixin, BaseEstimator):
     _parameter_constraints: dict = neural_constraints(
         "embedding_dim",
         "tokenizer",
+        "lr_schedule",
         level=[StrOptions({"char", "word"})],
         bptt=[Interval(Integral, 1, None, closed="left")],
-        lr_schedule=[StrOptions(set(LR_SCHEDULES)), None],
     )
     _trainer_class = BPTTTrainer
 
@@ -332,6 +293,7 @@ class RNNLanguageModel(NeuralEstimatorMixin, LanguageModelMixin, BaseEstimator):
         grad_clip_value=None,
         init="default",
         forget_bias=None,
+        epoch_callback=None,
     ):
         self.cell = cell
         self.level = level
@@ -356,6 +318,7 @@ class RNNLanguageModel(NeuralEstimatorMixin, LanguageModelMixin, BaseEstimator):
         self.grad_clip_value = grad_clip_value
         self.init = init
         self.forget_bias = forget_bias
+        self.epoch_callback = epoch_callback
 
     def _module_config(self) -> RNNConfig:
         return self._rnn_config(
@@ -364,9 +327,6 @@ class RNNLanguageModel(NeuralEstimatorMixin, LanguageModelMixin, BaseEstimator):
             input_kind="symbol",
             embedding_dim=self.embedding_dim,
         )
-
-    def _training_config(self) -> LMTrainingConfig:
-        return LMTrainingConfig(**asdict(super()._training_config()), lr_schedule=self.lr_schedule)
 
     def _streams(self, sequences, device) -> tuple[TokenStream, TokenStream | None]:
         stream = bos_stream(sequences, self.n_symbols_)
