@@ -212,3 +212,12 @@ class ThreadProbe(MeanClassifier):
             "omp_env": os.environ.get("OMP_NUM_THREADS"),
         }]
         return super().fit(X, y)
+
+
+class PickyClassifier(MeanClassifier):
+    """MeanClassifier that refuses ``C > 1`` in fit (a tuning trial that fails)."""
+
+    def fit(self, X, y):
+        if self.C > 1:
+            raise ValueError(f"deliberate failure: C={self.C} > 1")
+        return super().fit(X, y)

@@ -51,6 +51,7 @@ DEFERRED = {
     **{("seqbench.cli._bench", f): "a command imports the layer it drives, so `seqbench --help` stays light"
        for f in ("_run", "_results", "_list")},
     ("seqbench.cli._report", "_report"): "a command imports the layer it drives, so `seqbench --help` stays light",
+    ("seqbench.bench._job", "_tuned"): "optuna takes about 2 s to import: only workers that run a tuned job pay it",
     **{("seqbench.cli._datasets", f): "a command imports the layer it drives, so `seqbench --help` stays light"
        for f in ("_datasets_list", "_datasets_info", "_datasets_fetch")},
 }

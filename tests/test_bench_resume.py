@@ -1,6 +1,7 @@
 """A run killed with SIGKILL in the middle resumes: the same command finishes
 the suite with no job lost or duplicated, the jobs finished before the kill
-are kept as they were, and ``PRAGMA integrity_check`` is clean."""
+are kept as they were, and ``PRAGMA integrity_check`` is clean. The same
+holds for tuned jobs, whose trials are stored with the job's row."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from seqbench.bench import ResultsStore
 
@@ -28,6 +31,23 @@ name = "bench_helpers:tiny_classify"
 [[models]]
 name = "bench_helpers:SlowClassifier"
 params = {{ seconds = 0.4 }}
+"""
+N_TRIALS = 3
+TUNED = f"""
+[suite]
+name = "resume"
+seeds = {N_SEEDS}
+
+[tuning]
+trials = {N_TRIALS}
+
+[[datasets]]
+name = "bench_helpers:tiny_classify"
+
+[[models]]
+name = "bench_helpers:SlowClassifier"
+params = {{ seconds = 0.1 }}
+search = {{ C = {{ low = 0.01, high = 10.0, log = true }} }}
 """
 
 
@@ -47,9 +67,10 @@ def _gone(pid: int) -> bool:
         return True
 
 
-def test_sigkill_in_the_middle_then_resume(tmp_path):
+@pytest.mark.parametrize("text", [SUITE, TUNED], ids=["fixed", "tuned"])
+def test_sigkill_in_the_middle_then_resume(tmp_path, text):
     suite = tmp_path / "resume.toml"
-    suite.write_text(SUITE)
+    suite.write_text(text)
     out = tmp_path / "out"
     store_path = out / "results.sqlite"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
@@ -81,9 +102,16 @@ def test_sigkill_in_the_middle_then_resume(tmp_path):
         after = {r["key"]: r for r in store.jobs()}
         runs = store.runs()
         total, distinct = store._conn.execute("SELECT COUNT(*), COUNT(DISTINCT key) FROM jobs").fetchone()
+        trials = {key: store.artefacts(key).get("trials") for key in after}
     assert (total, distinct) == (N_SEEDS, N_SEEDS)
     assert sorted(r["seed"] for r in after.values()) == list(range(N_SEEDS))
     assert all(r["status"] == "ok" and r["attempts"] == 1 for r in after.values())
     for key, row in before.items():  # kept exactly as the killed run wrote them
         assert after[key] == row
     assert [r["status"] for r in runs] == ["running", "finished"]  # the killed run never ended
+    if text is TUNED:  # every job has its whole set of trials, once, and the record that matches them
+        for key, row in after.items():
+            assert len(trials[key]) == row["tuning"]["n_trials"] == N_TRIALS
+            assert [t["number"] for t in trials[key]] == list(range(N_TRIALS))
+            assert row["tuning"]["chosen"] == max((t for t in trials[key] if t["state"] == "complete"),
+                                                  key=lambda t: t["value"])["params"]

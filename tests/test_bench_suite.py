@@ -317,7 +317,7 @@ def test_store_schema_version_lock_and_integrity(tmp_path):
     path = tmp_path / "results.sqlite"
     with ResultsStore.open_writer(path) as store:
         assert store.integrity_check() == "ok"
-        assert store.meta()["schema_version"] == "1"
+        assert store.meta()["schema_version"] == "2"
         assert store.meta()["metrics"] == json.loads(json.dumps(metric_directions()))
         with pytest.raises(StoreError, match="another seqbench run"):
             ResultsStore.open_writer(path)

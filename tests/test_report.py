@@ -470,9 +470,9 @@ def test_a_store_without_jobs_still_gets_every_section(tmp_path):
                          command="test", environment={})
     built = build_report(store)
     ids = [section.id for section in built.sections]
-    # every section but the long-range one, which appears only with long-range data
-    assert built.problems == [] and len(ids) == len(default_sections()) - 1
-    assert "recurrent-dynamics" not in ids
+    # every section but the long-range and across-series ones, which appear only with their data
+    assert built.problems == [] and len(ids) == len(default_sections()) - 2
+    assert "recurrent-dynamics" not in ids and "across-series" not in ids
     index = write_report(store)
     page = html.unescape(index.read_text())
     assert "This run's status is “running”" in page and "No job is stored for this run yet." in page

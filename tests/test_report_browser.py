@@ -261,7 +261,7 @@ def test_report_renders_in_chromium_with_every_section():
     assert broken == []
     assert {img["scheme"] for img in seen["images"]} == {"data"}  # embedded: nothing to fetch
     assert seen["sections"] == [
-        "This run", "Which family wins where", "Leaderboards", "Across datasets", "Score against cost",
+        "This run", "Which family wins where", "Leaderboards", "Tuning", "Across datasets", "Score against cost",
         "Learning curves", "Forecasts against the truth", "Confusion matrices", "Distance to the oracle",
         "Failed jobs", "Environment",
     ]

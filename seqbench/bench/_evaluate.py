@@ -4,7 +4,7 @@ The metrics of each task, their directions and functions are
 ``seqbench.metrics.TASK_METRICS`` (main metric first): accuracy, macro-F1
 and log-loss (classify); R² and MSE (regress); per-step accuracy and
 macro-F1 (tag); MASE, MAE, RMSE and sMAPE (forecast); bits per symbol
-(language model).
+and perplexity (language model).
 
 Every task fits on the dataset's training split and scores on its test
 split. Forecasting can also use rolling origin (fold ``k`` of ``K``): each
@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.metrics import confusion_matrix
 
-from ..metrics import TASK_METRICS, cut_at_origin
+from ..data import SeriesTooShortError
+from ..metrics import TASK_METRICS, cut_at_origin, mase_per_series, smape_per_series
 from ..results import json_safe
 from ._attention_text import add_attention_text
 from ._gate_traces import add_gate_traces
@@ -168,8 +169,8 @@ def _forecast_split(ds, job) -> tuple[list, list, np.ndarray]:
     full = [np.concatenate([h, t], axis=0) for h, t in zip(histories, truths)]
     try:
         cut, future = cut_at_origin(full, horizon, job.n_folds, int(job.protocol["step"]), job.fold, min_history=3)
-    except ValueError as exc:
-        raise ValueError(f"rolling origin fold {job.fold}: {exc}") from None
+    except ValueError as exc:  # every series must hold the forecast origins: too short otherwise
+        raise SeriesTooShortError(f"rolling origin fold {job.fold}: {exc}") from None
     return cut, cut, future
 
 
@@ -188,7 +189,13 @@ def _forecast(est, ds, job, phase) -> Outcome:
          "truth": truths[i].tolist(), "forecast": pred[i].tolist()}
         for i in range(min(len(histories), _MAX_FORECAST_SERIES))
     ]
-    return Outcome(metrics, fit_s, pred_s, {"forecasts": {"season": season, "series": shown}})
+    artefacts = {"forecasts": {"season": season, "series": shown}}
+    if len(truths) > 1:  # many series: their own scores, for the report's ranks across series
+        artefacts["per_series"] = {
+            "mase": mase_per_series(truths, pred, y_train=histories, season=season).tolist(),
+            "smape": smape_per_series(truths, pred).tolist(),
+        }
+    return Outcome(metrics, fit_s, pred_s, artefacts)
 
 
 # ------------------------------------------------------------ language model

@@ -1,8 +1,10 @@
 """Run one job in the current process and describe what happened.
 
 ``run_job`` never raises for a job's own failure: it returns a result dict
-with ``status`` ``ok``, ``failed`` (an exception), ``diverged`` (NaN or inf)
-or ``timeout`` (``JobTimeout``, raised by the serial executor's alarm), the
+with ``status`` ``ok``, ``failed`` (an exception), ``diverged`` (NaN or inf),
+``n/a`` (a series too short for the model's window, season or order:
+``SeriesTooShortError``) or ``timeout`` (``JobTimeout``, raised by the serial
+executor's alarm), the
 metrics, timings, peak memory, parameter count, artefacts, the error and
 traceback, the versions, host and worker. Executors that isolate jobs in
 worker processes add the ``timeout`` and worker-death results themselves
@@ -17,6 +19,7 @@ import socket
 import traceback
 import warnings
 
+from ..data import SeriesTooShortError
 from ..metrics import main_metric
 from ..results import now_iso
 from ._datasets import load_dataset
@@ -24,10 +27,18 @@ from ._evaluate import Diverged, evaluate
 from ._resolve import coerce_params, param_names, resolve_model
 from ._resources import PeakMemory, count_parameters, limit_threads, package_versions
 
-__all__ = ["run_job", "build_estimator", "JobTimeout", "failure_result"]
+__all__ = ["run_job", "build_estimator", "JobTimeout", "TuningFailed", "failure_result"]
 
 _VERSIONS: dict | None = None
 _MAX_WARNINGS = 20
+
+
+class TuningFailed(RuntimeError):
+    """Every tuning trial of a job failed; ``record`` and ``trials`` say why."""
+
+    def __init__(self, message: str, record: dict, trials: list):
+        super().__init__(message)
+        self.record, self.trials = record, trials
 
 
 class JobTimeout(BaseException):
@@ -113,21 +124,28 @@ def run_job(job, *, phase=lambda name: None) -> dict:
             phase("load")
             dataset, checksum = load_dataset(job.dataset, job.dataset_options, job.dataset_random_state)
             _check_same_data(job, checksum)
-            estimator = build_estimator(job, dataset)
-            outcome = evaluate(estimator, dataset, job, phase)
+            if job.search:
+                outcome, estimator = _tuned(job, dataset, phase, result)
+            else:
+                estimator = build_estimator(job, dataset)
+                outcome = evaluate(estimator, dataset, job, phase)
         result.update(
             status="ok",
             metrics=outcome.metrics,
             fit_seconds=outcome.fit_seconds,
             predict_seconds=outcome.predict_seconds,
             n_parameters=count_parameters(estimator),
-            artefacts=dict(outcome.artefacts),
+            artefacts={**result.get("artefacts", {}), **outcome.artefacts},
         )
     except JobTimeout as exc:
         result.update(status="timeout", error=str(exc), traceback=traceback.format_exc())
     except Diverged as exc:
         result.update(status="diverged", error=f"diverged: {exc}", traceback=traceback.format_exc())
+    except SeriesTooShortError as exc:  # the data cannot be scored by this model at all: n/a, not a failure
+        result.update(status="n/a", error=f"series too short: {exc}")
     except Exception as exc:  # noqa: BLE001 - a job's failure is a result, not a crash of the run
+        if isinstance(exc, TuningFailed):  # keep the trials and their reasons
+            result.update(tuning=exc.record, artefacts={"trials": exc.trials})
         status = "diverged" if isinstance(exc, FloatingPointError) or "Diverg" in type(exc).__name__ else "failed"
         result.update(status=status, error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
     result["peak_memory_mb"] = memory.stop()
@@ -136,6 +154,16 @@ def run_job(job, *, phase=lambda name: None) -> dict:
     if caught:
         result.setdefault("artefacts", {})["warnings"] = _summarise_warnings(caught)
     return result
+
+
+def _tuned(job, dataset, phase, result: dict):
+    """Tune, refit and test a tuned job; the tuning record and trials go into ``result``."""
+    # optuna takes about 2 s to import: only workers that run a tuned job pay it
+    from ._tuning import tuned_evaluate
+
+    outcome, estimator, record, trials = tuned_evaluate(job, dataset, phase)
+    result.update(tuning=record, artefacts={"trials": trials})
+    return outcome, estimator
 
 
 def _check_same_data(job, got: str) -> None:

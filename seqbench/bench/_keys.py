@@ -24,12 +24,16 @@ def derive_seed(*parts) -> int:
 
 
 def job_key(*, dataset: str, dataset_options: dict, dataset_checksum: str, model: str, params: dict,
-            seed: int, fold: int, protocol: dict) -> str:
+            seed: int, fold: int, protocol: dict, tuning: dict | None = None) -> str:
     """32 hex digits identifying one job: dataset name, options and content
-    checksum; model name and parameters; repetition seed; fold; protocol."""
+    checksum; model name and parameters; repetition seed; fold; protocol;
+    and, for a tuned job only (fixed jobs keep their keys), the search space
+    and budget."""
+    extra = {} if tuning is None else {"tuning": tuning}
     return _digest(
         "seqbench-job-v1",
         {
+            **extra,
             "dataset": dataset,
             "dataset_options": dataset_options,
             "dataset_checksum": dataset_checksum,

@@ -24,6 +24,7 @@ from ..results import json_safe
 from ._datasets import accepts_seed, check_dataset_name, check_dataset_options, input_kind, load_dataset
 from ._keys import derive_seed, job_key, na_key
 from ._resolve import check_params, expand_grid, registry, resolve_model
+from ._search_space import check_search
 from ._suite import Suite
 
 __all__ = ["Job", "Plan", "ResolvedSuite", "resolve_suite", "make_plan", "with_runtime", "job_cost"]
@@ -54,6 +55,10 @@ class Job:
     protocol: dict
     threads: int | None = None
     timeout: float | None = None
+    # a tuned job: {"space": {...}, "trials": N, "timeout", "validation_fraction",
+    # "n_origins"} (bench._search_space); None for a fixed configuration. Not
+    # named "tuning": that is the store's column for what tuning chose.
+    search: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,7 @@ class _ModelVariant:
     params: dict
     label: str
     only: tuple | None
+    search: dict | None = None
 
     @property
     def task(self) -> str:
@@ -117,6 +123,7 @@ def resolve_suite(suite: Suite) -> ResolvedSuite:
         models += _resolve_model(suite, spec)
         _check_only(spec, suite, datasets)
     _check_unique([(m.task, m.label, m.spec_index) for m in models], suite, "models", "model")
+    _check_one_contender(suite, models)
     return ResolvedSuite(suite, tuple(datasets), tuple(models))
 
 
@@ -157,9 +164,29 @@ def _resolve_model(suite: Suite, spec) -> list:
     for name, values in spec.grid.items():
         for value in values:
             check_params(cls, {name: value}, fail)
+
+    def fail_search(message, name, part):
+        where = f"{key}.search.{name}" + (f".{part}" if part else "")
+        raise suite.error(f"model {spec.name!r}: {message}", where)
+
+    check_search(cls, spec.search, check_params, fail_search)
     base = spec.label or (cls.__name__ if ":" in spec.name else spec.name)
-    return [_ModelVariant(spec.index, spec.name, cls, params, base + _suffix(point), spec.datasets)
+    return [_ModelVariant(spec.index, spec.name, cls, params, base + _suffix(point), spec.datasets, spec.search or None)
             for params, point in expand_grid(spec.params, spec.grid)]
+
+
+def _check_one_contender(suite: Suite, models: list) -> None:
+    """At most one tuned entry per task and family on any dataset: the
+    report compares exactly one tuned contender per family."""
+    tuned = [m for m in models if m.search]
+    for i, a in enumerate(tuned):
+        for b in tuned[i + 1:]:
+            overlap = a.only is None or b.only is None or set(a.only) & set(b.only)
+            if a.task == b.task and a.family == b.family and overlap:
+                raise suite.error(
+                    f"models[{a.spec_index}] ({a.label}) and models[{b.spec_index}] ({b.label}) are both tuned "
+                    f"{a.family} contenders for the {a.task} task; a family gets one search space per task "
+                    "(merge them into one search, or restrict each to other datasets)", f"models[{b.spec_index}].search")
 
 
 def _check_unique(labels: list, suite: Suite, section: str, what: str) -> None:
@@ -235,16 +262,17 @@ def _load_all_seeds(inst: _DatasetInstance, suite: Suite) -> list:
 
 
 def _job(suite, inst, task, checksum, rs, variant, seed, fold, n_folds, protocol) -> Job:
+    search = {"space": variant.search, **suite.tuning} if variant.search else None
     key = job_key(
         dataset=inst.name, dataset_options=inst.options, dataset_checksum=checksum,
-        model=variant.name, params=variant.params, seed=seed, fold=fold, protocol=protocol,
+        model=variant.name, params=variant.params, seed=seed, fold=fold, protocol=protocol, tuning=search,
     )
     return Job(
         key=key, suite=suite.name, task=task, dataset=inst.name, dataset_label=inst.label,
         dataset_options=inst.options, dataset_random_state=rs, dataset_checksum=checksum,
         model=variant.name, model_label=variant.label, family=variant.family, params=variant.params,
         seed=seed, random_state=derive_seed("model", inst.name, inst.options, variant.name, seed),
-        fold=fold, n_folds=n_folds, protocol=protocol,
+        fold=fold, n_folds=n_folds, protocol=protocol, search=search,
     )
 
 

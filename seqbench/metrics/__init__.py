@@ -7,7 +7,7 @@
   evaluation of a forecaster (``rolling_origin``, ``cut_at_origin``).
 """
 
-from ._forecast import interval_coverage, mae, mase, naive_scale, rmse, smape
+from ._forecast import interval_coverage, mae, mase, mase_per_series, naive_scale, rmse, smape, smape_per_series
 from ._rolling import cut_at_origin, origin_positions, rolling_origin
 from ._tasks import (
     FAMILIES,
@@ -29,6 +29,8 @@ __all__ = [
     "rmse",
     "mase",
     "smape",
+    "mase_per_series",
+    "smape_per_series",
     "interval_coverage",
     "naive_scale",
     "rolling_origin",

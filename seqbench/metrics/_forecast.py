@@ -125,6 +125,13 @@ def mase(y_true, y_pred, *, y_train, season: int = 1) -> float:
         If a history has ``season`` or fewer steps, or is constant so that
         its naive error is 0 (MASE is then undefined); the message names it.
     """
+    return float(mase_per_series(y_true, y_pred, y_train=y_train, season=season).mean())
+
+
+def mase_per_series(y_true, y_pred, *, y_train, season: int = 1) -> np.ndarray:
+    """MASE of each series separately, float64 ``(n_series,)``: the numbers
+    :func:`mase` averages (same arguments and errors). Rankings across series
+    (a Friedman test over the series of a forecasting competition) use them."""
     if not isinstance(season, (int, np.integer)) or isinstance(season, bool) or season < 1:
         raise ValueError(f"season must be an integer >= 1, got {season!r}")
     t, p = _pair(y_true, y_pred)
@@ -142,7 +149,14 @@ def mase(y_true, y_pred, *, y_train, season: int = 1) -> float:
                 "the history is constant at that period, so MASE is undefined; use MAE instead"
             )
         per_series[i] = np.mean(np.abs(t[i] - p[i]) / scale)
-    return float(per_series.mean())
+    return per_series
+
+
+def smape_per_series(y_true, y_pred) -> np.ndarray:
+    """sMAPE (percent) of each series separately, float64 ``(n_series,)``;
+    with equal horizons their mean is :func:`smape`."""
+    t, p = _pair(y_true, y_pred)
+    return np.array([smape(t[i], p[i]) for i in range(t.shape[0])])
 
 
 def interval_coverage(y_true, lower, upper) -> float:

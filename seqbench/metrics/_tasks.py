@@ -17,7 +17,8 @@ report and the command line.
   tag              ``y_true``, ``y_pred``: every step's label, flattened ``(N,)``
   forecast         ``y_true``, ``y_pred`` ``(n, horizon, d)``; ``histories``
                    (list of ``(T_i, d)``); ``season`` (int)
-  language_model   ``bits_per_symbol`` (float, computed by the estimator)
+  language_model   ``bits_per_symbol`` (float, computed by the estimator);
+                   perplexity is ``2 ** bits_per_symbol``
   ===============  =========================================================
 """
 
@@ -158,6 +159,12 @@ def _bits_per_symbol(*, bits_per_symbol, **_) -> float:
     return float(bits_per_symbol)
 
 
+def _perplexity(*, bits_per_symbol, **_) -> float:
+    """Perplexity per symbol (per word on word-level data): the figure
+    language-modelling papers publish."""
+    return float(2.0**bits_per_symbol)
+
+
 TASK_METRICS = {
     "classify": (
         Metric("accuracy", "accuracy", True, _accuracy),
@@ -172,7 +179,10 @@ TASK_METRICS = {
         Metric("rmse", "RMSE", False, _rmse),
         Metric("smape", "sMAPE %", False, _smape),
     ),
-    "language_model": (Metric("bits_per_symbol", "bits/symbol", False, _bits_per_symbol),),
+    "language_model": (
+        Metric("bits_per_symbol", "bits/symbol", False, _bits_per_symbol),
+        Metric("perplexity", "perplexity", False, _perplexity),
+    ),
 }
 _LABELS = {m.name: m.label for metrics in TASK_METRICS.values() for m in metrics}
 

@@ -39,7 +39,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ..data import SequenceCollection, check_sequences
+from ..data import SequenceCollection, SeriesTooShortError, check_sequences
 from ..metrics import mase
 from ._base import SequenceInputMixin
 
@@ -140,7 +140,7 @@ class ForecasterMixin(SequenceInputMixin):
         short = np.flatnonzero(coll.lengths < need)
         if short.size:
             i = int(short[0])
-            raise ValueError(
+            raise SeriesTooShortError(
                 f"X: history {i} has {coll.lengths[i]} steps but {self._describe()} needs at least {need} "
                 f"({self._min_history_reason()}); pass longer histories"
             )

@@ -41,6 +41,11 @@ class Entry:
         return Counter(j["status"] for j in self.jobs)
 
     @property
+    def tuned(self) -> bool:
+        """Whether this row is a tuned contender (its jobs carry a tuning record)."""
+        return any(j.get("tuning") for j in self.jobs)
+
+    @property
     def n_ok(self) -> int:
         return self.statuses.get("ok", 0)
 

@@ -68,8 +68,8 @@ def _task_section(ctx: Context, task: str) -> Section | None:
     tried = {e.model for e in ctx.entries if e.task == task and not e.is_na}
     excluded = {m: why for m, why in c.excluded.items() if m in tried}  # n/a everywhere: nothing to rank
     if excluded:
-        notes.append("Not ranked (the test needs every model on every dataset): "
-                     + "; ".join(f"{m} ({why})" for m, why in excluded.items()) + ".")
+        notes.append("Not ranked (the test needs every ranked model on every dataset, and ranks only the tuned "
+                     "contenders when the suite tunes): " + "; ".join(f"{m} ({why})" for m, why in excluded.items()) + ".")
     if c.dropped_datasets:
         notes.append("Datasets left out: " + "; ".join(f"{d} ({why})" for d, why in c.dropped_datasets.items()) + ".")
     blocks += [Paragraph(n, kind="note") for n in notes]

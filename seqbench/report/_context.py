@@ -28,6 +28,20 @@ class Context:
         """``{(task, dataset): [Entry]}`` in job order."""
         return group_by_dataset(self.entries)
 
+    def is_tuned_task(self, task: str) -> bool:
+        """Whether any row of ``task`` was tuned (then only tuned rows decide)."""
+        return any(e.tuned for e in self.entries if e.task == task)
+
+    def decides(self, entry: Entry) -> bool:
+        """Whether ``entry`` may decide winners, ranks and tests: in a task
+        with tuned rows only the tuned contenders do (fixed rows are
+        ablations); a suite without tuning compares its fixed rows."""
+        return entry.tuned or not self.is_tuned_task(entry.task)
+
+    def contenders(self, task: str, dataset: str) -> list[Entry]:
+        """The entries of one dataset that decide (see :meth:`decides`)."""
+        return [e for e in self.groups.get((task, dataset), []) if self.decides(e)]
+
     def datasets_of(self, task: str) -> list[str]:
         return [d for (t, d) in self.groups if t == task]
 

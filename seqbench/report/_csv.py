@@ -12,6 +12,9 @@ CSV_COLUMNS = [
     "key", "run_id", "suite", "task", "dataset", "dataset_label", "model", "model_label", "family", "params",
     "seed", "random_state", "fold", "status", "main_metric", "main_value",
 ]
+# tuned jobs: what tuning chose (JSON; with the refit's epoch count) and how
+_TUNING = ["tuned", "chosen_params", "validation_score", "n_trials", "n_pruned", "n_failed", "tuning_seconds",
+           "refit_seconds"]
 _TAIL = ["fit_seconds", "predict_seconds", "peak_memory_mb", "memory_method", "n_parameters", "threads", "host",
          "worker", "started_at", "finished_at", "attempts", "dataset_checksum", "error", "traceback"]
 
@@ -27,10 +30,20 @@ def results_frame(jobs: list, metric_names: list) -> pd.DataFrame:
         row["params"] = json.dumps(job.get("params") or {}, sort_keys=True)
         row["main_value"] = metrics.get(job.get("main_metric") or "")
         row.update({f"metric_{m}": metrics.get(m) for m in metric_names})
+        row.update(_tuning_cells(job.get("tuning")))
         row.update({c: job.get(c) for c in _TAIL})
         rows.append(row)
-    columns = CSV_COLUMNS + [f"metric_{m}" for m in metric_names] + _TAIL
+    columns = CSV_COLUMNS + [f"metric_{m}" for m in metric_names] + _TUNING + _TAIL
     frame = pd.DataFrame(rows, columns=columns)
-    for column in ("run_id", "seed", "random_state", "fold", "n_parameters", "threads", "attempts"):
+    for column in ("run_id", "seed", "random_state", "fold", "n_parameters", "threads", "attempts", "n_trials",
+                   "n_pruned", "n_failed"):
         frame[column] = frame[column].astype("Int64")
     return frame
+
+
+def _tuning_cells(tuning: dict | None) -> dict:
+    if not tuning:
+        return {"tuned": False}
+    chosen = {**(tuning.get("chosen") or {}), **(tuning.get("refit") or {})}
+    return {"tuned": True, "chosen_params": json.dumps(chosen, sort_keys=True),
+            **{c: tuning.get(c) for c in _TUNING[2:]}}

@@ -143,7 +143,7 @@ def confusion(ctx: Context, task: str, dataset: str) -> dict | None:
     greater = ctx.data.greater_is_better(task, metric or "")
     panels = []
     for family in ctx.families_of(task):
-        scored = [e for e in ctx.groups[(task, dataset)] if e.family == family and metric in e.mean]
+        scored = [e for e in ctx.contenders(task, dataset) if e.family == family and metric in e.mean]
         if not scored:
             continue
         best = sorted(scored, key=lambda e: sort_key(e, metric, greater))[0]

@@ -13,7 +13,9 @@ from ._comparison import comparison_section
 from ._long_range import recurrent_dynamics_section
 from ._plots_sections import confusion_section, cost_section, forecasts_section, learning_curves_section, oracle_section
 from ._run_sections import environment_section, failed_section, run_section
+from ._series import series_section
 from ._tables import leaderboards_section, overview_section
+from ._tuning_section import tuning_section
 
 __all__ = ["SECTION_BUILDERS", "default_sections"]
 
@@ -21,7 +23,9 @@ SECTION_BUILDERS = [
     run_section,
     overview_section,
     leaderboards_section,
+    tuning_section,
     comparison_section,
+    series_section,
     cost_section,
     learning_curves_section,
     forecasts_section,

@@ -73,7 +73,10 @@ class Comparison:
 
 def _included_models(ctx: Context, task: str, datasets: list) -> tuple[list, dict]:
     models, excluded = [], {}
-    order = list(dict.fromkeys(e.model for e in ctx.entries if e.task == task))
+    for e in ctx.entries:
+        if e.task == task and not ctx.decides(e) and not e.is_na:
+            excluded[e.model] = "a fixed-configuration ablation: only tuned contenders are ranked"
+    order = list(dict.fromkeys(e.model for e in ctx.entries if e.task == task and ctx.decides(e)))
     for model in order:
         problems = []
         for dataset in datasets:

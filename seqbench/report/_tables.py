@@ -53,8 +53,9 @@ def leaderboard_table(ctx: Context, task: str, dataset: str) -> Table:
         jobs_note = e.na_reason if e.is_na else "; ".join(
             f"seed {j['seed']} fold {j['fold']}: {j['status']}: {first_line(j.get('error'))}" for j in e.failed_jobs)
         dash = Cell("n/a", state="na") if e.is_na else None
+        role = "" if not ctx.is_tuned_task(task) else ("tuned" if e.tuned else "ablation (fixed; decides nothing)")
         rows.append([
-            Cell(e.model), Cell(family_label(e.family)),
+            Cell(e.model, sub=role, state="" if ctx.decides(e) else "muted"), Cell(family_label(e.family)),
             Cell(e.status_text(), state=jobs_state, note=jobs_note),
             *[_metric_cell(e, m, best[m]) for m in metrics],
             dash or Cell(seconds(e.fit_seconds)), dash or Cell(seconds(e.predict_seconds)),
@@ -142,6 +143,9 @@ def _family_cell(entries: list, family: str, winner: Entry | None, best: Entry |
     mine = [e for e in entries if e.family == family]
     if not mine:
         return Cell("not run", state="muted")
+    if any(e.tuned for e in entries) and not any(e.tuned for e in mine) and not all(e.is_na for e in mine):
+        return Cell("no tuned contender", state="muted",
+                    note="only fixed-configuration rows (ablations), which decide nothing")
     if all(e.is_na for e in mine):
         return Cell("n/a", state="na", note=mine[0].na_reason)
     statuses = Counter(j["status"] for e in mine for j in e.jobs if j["status"] in FAILED_STATUSES)
@@ -173,7 +177,7 @@ def overview_section(ctx: Context) -> Section:
         rows, wins = [], {}
         for dataset in ctx.datasets_of(task):
             entries = ctx.groups[(task, dataset)]
-            bests = {f: _best_of_family(entries, f, main, greater) for f in families}
+            bests = {f: _best_of_family(ctx.contenders(task, dataset), f, main, greater) for f in families}
             ranked = sorted((b for b in bests.values() if b is not None), key=lambda e: sort_key(e, main, greater))
             winner = ranked[0] if ranked else None
             runner = ranked[1] if len(ranked) > 1 else None
@@ -193,8 +197,10 @@ def overview_section(ctx: Context) -> Section:
         direction = "higher" if greater else "lower"
         columns = ["dataset"] + [family_label(f) for f in families] + ["lead of the winning family",
                                                                             "fit time of winner"]
+        who = ("the tuned contender of each family (fixed-configuration rows are ablations and decide nothing)"
+               if ctx.is_tuned_task(task) else "best model of each family (a suite without tuning: fixed configurations)")
         table = Table(columns, rows, numeric=tuple(range(1, len(families) + 1)),
-                      caption=f"{task_label(task)}: best model of each family by "
+                      caption=f"{task_label(task)}: {who}, by "
                               f"{metric_label(main)} ({direction} is better), mean ± std over seeds; ★ the winner")
         blocks = [table]
         if wins:
@@ -206,6 +212,7 @@ def overview_section(ctx: Context) -> Section:
     if not children:
         children = [Paragraph("No job is stored for this run yet.", kind="note")]
     return Section("overview", "Which family wins where", children, intro=(
-        "For each dataset, the best model of each family on the task's main metric. The last columns say by how "
+        "For each dataset, each family's tuned contender on the task's main metric (in a suite without "
+        "tuning, the best of its fixed configurations). The last columns say by how "
         "much the winning family leads the next best one (and on how many seeds it was ahead) and what its fit "
         "costs. The statistical comparison across datasets is under “Across datasets”."))

@@ -18,14 +18,17 @@ the file as a seqbench store):
 - ``jobs``: one row per job key: dataset, model, parameters, seed, fold,
   status (``ok``, ``failed``, ``timeout``, ``diverged``, ``n/a``), metrics,
   timings, peak memory, parameter count, error and traceback, versions,
-  host, start and end times, attempts.
+  host, start and end times, attempts; and for a tuned job ``tuning`` (JSON:
+  the search space, budget, chosen parameters, validation score, trial
+  counts by state, tuning and refit seconds; see ``bench._tuning``).
 - ``artefacts(key, name, data)``: JSON per job: ``learning_curve`` (the
   estimator's ``history_``: one dict per epoch), ``confusion_matrix``
   (``{"labels": [...], "matrix": [[...]]}``, rows are true labels;
   classify and tag), ``forecasts`` (``{"season": m, "series": [{"series",
   "history" (last 200 steps), "origin", "truth", "forecast"}]}``, up to 8
   series), ``predictions`` (regress: up to 500 ``y_true``/``y_pred``
-  pairs), ``warnings`` (distinct warnings with counts) and
+  pairs), ``trials`` (a tuned job's every trial: number, params, value,
+  state ``complete``/``pruned``/``failed``, seconds, epochs, error), ``warnings`` (distinct warnings with counts) and
   ``estimator_params`` (the fitted estimator's ``get_params()``).
 
 One process writes (``ResultsStore.open_writer`` takes an exclusive lock
@@ -52,7 +55,7 @@ from ._json import json_safe
 
 __all__ = ["ResultsStore", "SCHEMA_VERSION", "STATUSES", "FAILED_STATUSES", "now_iso"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: jobs.tuning
 APPLICATION_ID = 0x53514243  # "SQBC"
 STATUSES = ("ok", "failed", "timeout", "diverged", "n/a")
 FAILED_STATUSES = ("failed", "timeout", "diverged")
@@ -86,7 +89,7 @@ CREATE TABLE jobs (
     fit_seconds REAL, predict_seconds REAL, peak_memory_mb REAL, memory_method TEXT,
     n_parameters INTEGER, threads INTEGER,
     error TEXT, traceback TEXT, versions TEXT, host TEXT, worker TEXT,
-    started_at TEXT, finished_at TEXT, attempts INTEGER NOT NULL DEFAULT 1
+    started_at TEXT, finished_at TEXT, attempts INTEGER NOT NULL DEFAULT 1, tuning TEXT
 );
 CREATE INDEX jobs_by_dataset ON jobs (task, dataset_label, model_label);
 CREATE TABLE artefacts (
@@ -97,13 +100,13 @@ CREATE TABLE artefacts (
 """
 
 _JSON_COLUMNS = ("dataset_options", "params", "protocol", "metrics", "versions", "options", "environment",
-                 "counts", "meta")
+                 "counts", "meta", "tuning")
 _JOB_COLUMNS = (
     "key", "run_id", "suite", "task", "dataset", "dataset_label", "dataset_options", "dataset_checksum",
     "model", "model_label", "family", "params", "seed", "random_state", "fold", "protocol", "status",
     "main_metric", "metrics", "fit_seconds", "predict_seconds", "peak_memory_mb", "memory_method",
     "n_parameters", "threads", "error", "traceback", "versions", "host", "worker", "started_at",
-    "finished_at", "attempts",
+    "finished_at", "attempts", "tuning",
 )
 
 
@@ -194,6 +197,16 @@ class ResultsStore:
                 f"{self.path} was written by a newer seqbench (store schema {version}, this one reads up to "
                 f"{SCHEMA_VERSION}); upgrade seqbench"
             )
+        if version < SCHEMA_VERSION and create:
+            self._migrate(version)
+
+    def _migrate(self, version: int) -> None:
+        """Bring an older store up to ``SCHEMA_VERSION`` (columns are only added)."""
+        with self._tx():
+            if version < 2:
+                self._conn.execute("ALTER TABLE jobs ADD COLUMN tuning TEXT")
+            self._conn.execute("UPDATE seqbench_meta SET value = ? WHERE name = 'schema_version'", (str(SCHEMA_VERSION),))
+            self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _create(self) -> None:
         with self._tx():

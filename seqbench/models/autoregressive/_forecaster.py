@@ -44,7 +44,7 @@ from statsmodels.tsa.ar_model import AutoReg, ar_select_order
 from statsmodels.tsa.api import VAR
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 
-from ...data import one_thread
+from ...data import SeriesTooShortError, one_thread
 from .._base import Capabilities
 from .._forecast_base import ForecasterMixin
 from . import _transform
@@ -199,8 +199,8 @@ class ARForecaster(ForecasterMixin, BaseEstimator):
         lambdas = _transform.fit_lambdas(series) if self.power_transform == "boxcox" else None
         return _transform.forward(series, self.power_transform, lambdas), lambdas
 
-    def _too_short(self, n_steps: int, need: int, what: str) -> ValueError:
-        return ValueError(
+    def _too_short(self, n_steps: int, need: int, what: str) -> SeriesTooShortError:
+        return SeriesTooShortError(
             f"X: the training series has {n_steps} steps but {what} needs at least {need}; "
             "pass a longer series or lower the order"
         )

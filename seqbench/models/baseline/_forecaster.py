@@ -23,6 +23,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from ...data import SeriesTooShortError
 from .._base import Capabilities
 from .._forecast_base import ForecasterMixin, gaussian_interval
 
@@ -68,7 +69,7 @@ class NaiveForecaster(ForecasterMixin, BaseEstimator):
         short = np.flatnonzero(coll.lengths < need)
         if short.size:
             i = int(short[0])
-            raise ValueError(
+            raise SeriesTooShortError(
                 f"X: series {i} has {coll.lengths[i]} steps, shorter than {self._min_history_reason()} "
                 f"({need}); pass longer series or a shorter season"
             )

@@ -259,19 +259,21 @@ class Trainer:
         fused = self.device.type in ("cpu", "cuda")
         return torch.optim.Adam(self.trainable.optimizer_params(), lr=self.config.lr, fused=fused)
 
-    def fit(self, train: SequenceBatches, val: SequenceBatches | None = None) -> FitResult:
+    def fit(self, train: SequenceBatches, val: SequenceBatches | None = None, *, on_epoch=None) -> FitResult:
         """Train up to ``max_epochs``; with ``val``, stop early and restore
-        the weights of the epoch with the lowest validation loss."""
+        the weights of the epoch with the lowest validation loss.
+        ``on_epoch(record)``, when given, is called with each epoch's history
+        record as soon as it exists; what it raises ends the fit."""
         result = FitResult()
         self.trainable.bind()
         try:
-            self._fit_epochs(train, val, result)
+            self._fit_epochs(train, val, result, on_epoch)
         finally:
             self.trainable.release()
         self.module.eval()
         return result
 
-    def _fit_epochs(self, train, val, result: FitResult) -> None:
+    def _fit_epochs(self, train, val, result: FitResult, on_epoch=None) -> None:
         """The epoch loop of :meth:`fit`; fills ``result``."""
         stopper = EarlyStopping(self.config.n_iter_no_change) if val is not None else None
         val = _Assembled(val, self.config.eval_batch_size) if val is not None else None
@@ -295,6 +297,8 @@ class Trainer:
                     f"training diverged at epoch {epoch}: the training loss is {train_loss}; "
                     "lower lr, set grad_clip, or standardise the inputs"
                 )
+            if on_epoch is not None:
+                on_epoch(result.history[-1])
             if stopper is not None and stopper.update(epoch, val_loss, self.module):
                 break
             step_scheduler(self.scheduler, train_loss if val_loss is None else val_loss)

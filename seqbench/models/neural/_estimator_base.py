@@ -73,6 +73,7 @@ NEURAL_CONSTRAINTS: dict = {
     "random_state": ["random_state"],
     "device": [str, torch.device],
     "num_threads": [_POSITIVE_INT, None],
+    "epoch_callback": [callable, None],
     # taken by some of the estimators only (see neural_constraints)
     "bidirectional": ["boolean"],
     "embedding_dim": [_POSITIVE_INT],
@@ -124,6 +125,11 @@ CONTROLS_DOC = """\
         "plateau" halves it after 2 epochs without a lower validation loss
         (training loss without validation; ``ReduceLROnPlateau``). Each
         epoch's rate is in ``history_`` as ``lr``.
+    epoch_callback : callable or None, default=None
+        Called after every epoch with that epoch's ``history_`` entry (a dict:
+        ``epoch``, ``train_loss``, ``val_loss``, ``grad_norm``, ``seconds``,
+        ``lr``). An exception it raises ends the fit and propagates: the
+        runner's tuning prunes unpromising trials this way.
 """
 
 EARLY_STOPPING_DOC = f"""\
@@ -277,7 +283,7 @@ class NeuralEstimatorMixin(ModuleOnCPUPickleMixin):
         with torch_session(num_threads=self.num_threads, seed=seed, device=device):
             module, train, val = setup(device, rng)
             trainer = self._trainer_class(module, self._training_config(), device=device, random_state=rng)
-            result = trainer.fit(train, val) if epochs else FitResult()
+            result = trainer.fit(train, val, on_epoch=self.epoch_callback) if epochs else FitResult()
             module.eval()
         self.module_, self.history_ = module, result.history
         self.n_iter_, self.best_epoch_ = result.n_epochs, result.best_epoch

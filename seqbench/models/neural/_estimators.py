@@ -182,6 +182,7 @@ class _RNNBase(NeuralEstimatorMixin, SequenceInputMixin, BaseEstimator):
         lr_schedule=None,
         min_count=1,
         standardize=True,
+        epoch_callback=None,
     ):
         self.cell = cell
         self.nonlinearity = nonlinearity
@@ -209,6 +210,7 @@ class _RNNBase(NeuralEstimatorMixin, SequenceInputMixin, BaseEstimator):
         self.lr_schedule = lr_schedule
         self.min_count = min_count
         self.standardize = standardize
+        self.epoch_callback = epoch_callback
 
     # -- hooks the subclasses fill in -------------------------------------------------
     def _encode_targets(self, X, y) -> tuple[np.ndarray, int]:

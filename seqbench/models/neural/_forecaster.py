@@ -44,6 +44,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
+from ...data import SeriesTooShortError
 from .._base import Capabilities
 from .._forecast_base import ForecasterMixin
 from ._batches import SequenceBatches
@@ -181,7 +182,7 @@ class RNNForecaster(NeuralEstimatorMixin, ForecasterMixin, BaseEstimator):
                  num_layers=1, dropout=0.0, lr=0.003, batch_size=32, max_epochs=50, grad_clip=1.0,
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=5, random_state=None,
                  device="auto", num_threads=1, horizon=1, grad_clip_value=None, tbptt=None, init="default",
-                 forget_bias=None, loss_steps="last", lr_schedule=None):
+                 forget_bias=None, loss_steps="last", lr_schedule=None, epoch_callback=None):
         self.cell = cell
         self.window = window
         self.strategy = strategy
@@ -206,6 +207,7 @@ class RNNForecaster(NeuralEstimatorMixin, ForecasterMixin, BaseEstimator):
         self.forget_bias = forget_bias
         self.loss_steps = loss_steps
         self.lr_schedule = lr_schedule
+        self.epoch_callback = epoch_callback
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y=None):
@@ -268,7 +270,7 @@ class RNNForecaster(NeuralEstimatorMixin, ForecasterMixin, BaseEstimator):
             is_val.append(np.arange(len(block)) >= len(block) - math.ceil(self.validation_fraction * len(block)))
         if not inputs:
             longest = max(len(s) for s in series)
-            raise ValueError(
+            raise SeriesTooShortError(
                 f"X: no training window: the longest series has {longest} steps but window={self.window} plus "
                 f"{ahead} step(s) to predict need {span}; pass longer series or a smaller window"
             )

