@@ -496,13 +496,13 @@ def test_rnn_language_model_early_stopping_restores_the_best_epoch(chain_text):
 
 
 def test_rnn_language_model_drops_out_the_embedded_inputs():
-    """With one layer, the only dropout before the encoder is the one on the
-    embedded inputs: in training mode two passes feed the encoder different
-    inputs; in eval mode they are the same."""
+    """With one layer, the only dropout before the recurrent layer is the one
+    on the embedded inputs: in training mode two passes feed the layer
+    different inputs; in eval mode they are the embedding's vectors."""
     lm = RNNLanguageModel(hidden_size=8, num_layers=1, dropout=0.5, max_epochs=1, random_state=0)
     module = lm.fit(["abcabcabd"]).module_
     seen = []
-    module.encoder.register_forward_hook(lambda mod, args, out: seen.append(args[0].detach().clone()))
+    module.encoder.rnn.register_forward_hook(lambda mod, args, out: seen.append(args[0].detach().clone()))
     x = torch.tensor([[3, 0, 1, 2]])
     module.train()
     module(x), module(x)
@@ -511,7 +511,7 @@ def test_rnn_language_model_drops_out_the_embedded_inputs():
     module.eval()
     module(x), module(x)
     torch.testing.assert_close(seen[2], seen[3])
-    torch.testing.assert_close(seen[2], module.embedding(x))
+    torch.testing.assert_close(seen[2], torch.nn.functional.embedding(x, module.encoder.embedding.weight))
 
 
 def test_cosine_schedule_anneals_the_rate_once_per_epoch(chain_text):

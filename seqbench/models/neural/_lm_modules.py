@@ -6,17 +6,15 @@ language model's (only ``nn.Module`` s here; the estimators are in
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import PackedSequence, pad_packed_sequence
 
 from ._batches import IGNORE_INDEX
-from ._modules import EncoderWithHead, RecurrentEncoder, RNNConfig
+from ._modules import EncoderWithHead, RNNConfig
 
-__all__ = ["StepRNN", "NextSymbolRNN", "detach_state"]
+__all__ = ["StepRNN", "NextSymbolRNN", "DroppedEmbedding", "detach_state"]
 
 
 def _padded(outputs, total_length: int) -> torch.Tensor:
@@ -54,16 +52,30 @@ class StepRNN(EncoderWithHead):
         return logits, None if targets is None else _step_loss(logits, targets)
 
 
-class NextSymbolRNN(nn.Module):
+class DroppedEmbedding(nn.Embedding):
+    """An ``nn.Embedding`` whose vectors pass through dropout (active in
+    training mode only), built on the weights of ``embedding`` (shared, so
+    building it draws no random numbers)."""
+
+    def __init__(self, embedding: nn.Embedding, p: float):
+        super().__init__(embedding.num_embeddings, embedding.embedding_dim, _weight=embedding.weight.data)
+        self.dropout = nn.Dropout(p)
+
+    def forward(self, ids):
+        return self.dropout(super().forward(ids))
+
+
+class NextSymbolRNN(EncoderWithHead):
     """Next-symbol model: embedding → dropout → unidirectional encoder
     (dropout between stacked layers) → dropout → linear head.
 
     The one ``config.dropout`` acts on every non-recurrent connection: the
     embedded inputs, between layers and on the outputs, never on the
     recurrence itself (Zaremba, Sutskever & Vinyals 2014, "Recurrent neural
-    network regularization"). The model keeps the embedding itself (the
-    encoder reads the embedded steps as real input) so that the dropout can
-    sit between the two.
+    network regularization"). The encoder's embedding is a
+    :class:`DroppedEmbedding`, so the encoder still turns ids into the
+    vectors its recurrent layer reads (as the diagnostics expect), dropped
+    out in training.
 
     The embedding has ``n_inputs`` rows and the head ``n_outputs`` units;
     the language model uses ``V + 1`` for both: id ``V`` is the start of a
@@ -80,15 +92,10 @@ class NextSymbolRNN(nn.Module):
     def __init__(self, config: RNNConfig):
         if config.bidirectional or config.input_kind != "symbol":
             raise ValueError("a next-symbol model reads symbol ids in one direction")
-        super().__init__()
-        self.config = config
-        self.embedding = nn.Embedding(config.n_inputs, config.embedding_dim)
-        self.encoder = RecurrentEncoder(replace(config, input_kind="real", n_inputs=config.embedding_dim))
-        self.dropout = nn.Dropout(config.dropout)
-        self.head = nn.Linear(config.feature_size, config.n_outputs)
+        super().__init__(config)
+        self.encoder.embedding = DroppedEmbedding(self.encoder.embedding, config.dropout)
 
     def forward(self, inputs, lengths=None, targets=None, state=None):
-        x = self.dropout(self.embedding(inputs))  # (B, T, E)
-        outputs, state = self.encoder(x, lengths, state)
+        outputs, state = self.encoder(inputs, lengths, state)
         logits = self.head(self.dropout(_padded(outputs, inputs.shape[1])))  # (B, T, n_outputs)
         return (logits, state), None if targets is None else _step_loss(logits, targets)
