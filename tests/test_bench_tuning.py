@@ -264,8 +264,11 @@ def test_validation_folds_come_from_the_training_part_only(monkeypatch):
 
 def test_neural_trials_are_pruned_on_the_validation_loss_and_refit_uses_the_chosen_epochs(monkeypatch):
     monkeypatch.syspath_prepend(str(HERE))
-    job = _plan(PROOF.format(dataset="bench_helpers:tiny_classify", options="", model="RNNClassifier",
-                             params="{ max_epochs = 6, hidden_size = 8, n_iter_no_change = 6 }",
+    # 100 training sequences: 80 inner-train, of which a quarter (20, the
+    # estimator's minimum) is its early-stopping split, whose loss is pruned on
+    job = _plan(PROOF.format(dataset="bench_helpers:tiny_classify", options="options = { n_train = 100 }",
+                             model="RNNClassifier",
+                             params="{ max_epochs = 6, hidden_size = 8, n_iter_no_change = 6, validation_fraction = 0.25 }",
                              search='{ lr = { low = 1e-4, high = 1e-1, log = true } }', trials=8)).jobs[0]
     dataset, _ = load_dataset(job.dataset, job.dataset_options, job.dataset_random_state)
     outcome, estimator, record, trials = tuned_evaluate(job, dataset)

@@ -79,9 +79,12 @@ def numpy_cell(cell, weights, x):
 
 def fused_run(estimator, inputs):
     """The fitted estimator's fused layer on one input ``(T, d)``: ``(output (T, D*H), h_n, c_n)``."""
-    encoder = copy.deepcopy(estimator.module_).double().eval().encoder
+    module = copy.deepcopy(estimator.module_).double().eval()
+    encoder = module.encoder
     x = torch.as_tensor(inputs)[None]
-    x = encoder.embedding(x) if encoder.embedding is not None else x.double()
+    if not x.is_floating_point():  # symbol ids: the encoder's embedding, or the module's own (language model)
+        x = (encoder.embedding if encoder.embedding is not None else module.embedding)(x)
+    x = x.double()
     with torch.no_grad():
         out, state = encoder.rnn(x)
     h_n, c_n = state if isinstance(state, tuple) else (state, None)

@@ -10,7 +10,9 @@ A tuned job (``job.search`` set) runs:
    there with the task's main metric; the folds' mean is the trial's value.
    Neural trials train with early stopping on a slice of inner-train and
    report each epoch's validation loss through the estimator's
-   ``epoch_callback``; a ``MedianPruner`` stops the unpromising ones. A
+   ``epoch_callback``; a ``MedianPruner`` stops the unpromising ones (when
+   the estimator refuses early stopping because its split would be too
+   small, a neural trial runs ``max_epochs`` and is not pruned). A
    trial that raises or diverges is a failed trial, and tuning goes on.
    When the tuning time limit passes, no new trial starts; a neural trial
    still running stops at its next epoch and is recorded as failed (timed

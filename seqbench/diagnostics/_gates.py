@@ -98,7 +98,7 @@ def gate_activations(estimator, X, y=None, *, index=None, layer=None, dtype=torc
         inputs, tokens = network_inputs(est, X)
         chosen = _indices(index, len(inputs))
         layers = _layers(layer, encoder.rnn.num_layers)
-        gates = _run_all(encoder, [inputs[i] for i in chosen], layers)
+        gates = _run_all(module, encoder, [inputs[i] for i in chosen], layers)
     return [GateTrace(index=i, cell=cell, inputs=np.asarray(inputs[i]), layers=g,
                       tokens=None if tokens is None else tuple(tokens[i])) for i, g in zip(chosen, gates)]
 
@@ -156,7 +156,7 @@ def _layers(layer, n: int) -> list[int]:
 
 # ----------------------------------------------------------------- computation
 @torch.no_grad()
-def _run_all(encoder, sequences: list, layers: list[int]) -> list[dict]:
+def _run_all(module, encoder, sequences: list, layers: list[int]) -> list[dict]:
     """Gates of ``sequences`` (run in batches of equal length, so nothing is padded)."""
     fused = encoder.rnn
     unrolled = UnrolledRecurrent(fused)
@@ -168,13 +168,26 @@ def _run_all(encoder, sequences: list, layers: list[int]) -> list[dict]:
         batch = torch.from_numpy(np.stack([sequences[k] for k in members])).to(param.device)
         if batch.is_floating_point():
             batch = batch.to(param.dtype)
-        x = encoder.embedding(batch) if encoder.embedding is not None else batch  # (B, T, d)
+        x = _embedded(module, encoder, batch)  # (B, T, d)
         unrolled(x)
-        _check_unrolled(encoder, fused, unrolled, batch)
+        _check_unrolled(encoder, fused, unrolled, batch if encoder.embedding is not None else x)
         per_layer = {l: _layer_gates(fused, unrolled, l) for l in layers}  # {l: {name: (B, T, D*H)}}
         for row, k in enumerate(members):
             out[k] = {l: {name: a[row] for name, a in g.items()} for l, g in per_layer.items()}
     return out
+
+
+def _embedded(module, encoder, batch: torch.Tensor) -> torch.Tensor:
+    """The first recurrent layer's input: real steps as they are; symbol ids
+    through the encoder's embedding, or the module's own when it keeps the
+    embedding outside the encoder (the language model, whose dropout sits
+    between the two and is off in eval mode)."""
+    if batch.is_floating_point():
+        return batch
+    embedding = encoder.embedding if encoder.embedding is not None else getattr(module, "embedding", None)
+    if embedding is None:
+        raise TypeError(f"{type(module).__name__} reads symbol ids but has no embedding the diagnostics can find")
+    return embedding(batch)
 
 
 def _layer_gates(fused: nn.RNNBase, unrolled: UnrolledRecurrent, layer: int) -> dict:
