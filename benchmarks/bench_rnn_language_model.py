@@ -12,7 +12,8 @@ early stopping; the estimator's ``fit`` includes everything a user pays for
 (validating the texts, fitting the tokenizer, building the tensors, the
 module and the optimizer). Runs alternate (estimator, hand loop, ...) in one
 process; the table shows training throughput in target symbols per second
-(medians) and the ratio of the median fit times. Target: ratio <= 1.10.
+(medians) and the ratio of the median fit times. Target: ratio <= 1.05 (the
+hand loop with torch's fused Adam).
 
     .venv/bin/python benchmarks/bench_rnn_language_model.py           # ~3-4 minutes
     .venv/bin/python benchmarks/bench_rnn_language_model.py --quick   # ~30 seconds
@@ -72,7 +73,7 @@ def hand_loop(texts, *, cell, hidden, embed, batch_size, bptt, epochs, lr, grad_
     rnn = CELLS[cell](embed, hidden, batch_first=True)
     head = nn.Linear(hidden, V + 1)
     params = [*embedding.parameters(), *rnn.parameters(), *head.parameters()]
-    optimizer = torch.optim.Adam(params, lr=lr)
+    optimizer = torch.optim.Adam(params, lr=lr, fused=True)  # the fastest Adam torch has on CPU
     for _ in range(epochs):
         state = None
         for c in range(0, width, bptt):
@@ -138,7 +139,7 @@ def main():
         est, hand, ratio, cpu_ratio = compare(cell, texts, **sizes)
         worst = max(worst, ratio)
         print(f"{cell:<6} {est:>16,.0f} {hand:>16,.0f} {ratio:>7.3f} {cpu_ratio:>10.3f}", flush=True)
-    print(f"worst wall-clock ratio {worst:.3f} ({'within' if worst <= 1.10 else 'ABOVE'} the 1.10 target)")
+    print(f"worst wall-clock ratio {worst:.3f} ({'within' if worst <= 1.05 else 'ABOVE'} the 1.05 target)")
 
 
 if __name__ == "__main__":
