@@ -310,8 +310,8 @@ def test_standardize_makes_the_fit_blind_to_each_features_units():
 
 
 def test_predictions_on_a_subset_match_the_full_batch_to_float32_precision():
-    """What scikit-learn's check_methods_subset_invariance asks, at float32's tolerance (see the
-    classifier's expected failed checks): rows predicted alone or in a batch of another size agree."""
+    """What scikit-learn's check_methods_subset_invariance asks, on other data and at float32's
+    tolerance: rows predicted in batches of another size, or in another order, agree."""
     rng = np.random.default_rng(12)
     X = rng.normal(size=(40, 2, 2)) * [3.0, 0.5]
     y = (X[:, -1, 0] > 0).astype(int)

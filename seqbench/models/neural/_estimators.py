@@ -353,11 +353,6 @@ class RNNClassifier(ClassifierMixin, _RNNBase):
             "tested in tests/test_neural.py) the check expects predict(X.T) to raise, but X.T of the "
             "(300, 2) blobs is 2 valid univariate sequences of length 300"
         ),
-        "check_methods_subset_invariance": (
-            "the network computes in float32 and a subset is evaluated in batches of another size, whose "
-            "matrix products round differently: probabilities agree to about 2e-7, not the check's 1e-7 "
-            "(agreement to 1e-6 is tested in tests/test_neural_quality.py)"
-        ),
     }
     _loss = "cross_entropy"
 
