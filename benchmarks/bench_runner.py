@@ -79,7 +79,7 @@ name = "bench_runner:TrivialClassifier"
 def _run_quick(jobs: int) -> float:
     """Wall time of the quick suite through the command line, in a fresh folder."""
     with tempfile.TemporaryDirectory() as out:
-        cmd = [sys.executable, "-m", "seqbench.bench", "run", "--suite", "quick", "--jobs", str(jobs), "--out", out,
+        cmd = [sys.executable, "-m", "seqbench", "run", "--suite", "quick", "--jobs", str(jobs), "--out", out,
                "--no-progress"]
         load0, start = os.getloadavg()[0], time.perf_counter()
         done = subprocess.run(cmd, capture_output=True, text=True)

@@ -99,7 +99,7 @@ def run(suite_text: str, jobs: int) -> dict:
         path.write_text(suite_text)
         load_before = os.getloadavg()
         start = time.perf_counter()
-        cmd = [sys.executable, "-m", "seqbench.bench", "run", "--suite", str(path), "--jobs", str(jobs),
+        cmd = [sys.executable, "-m", "seqbench", "run", "--suite", str(path), "--jobs", str(jobs),
                "--out", str(Path(tmp) / "out"), "--no-progress"]
         done = subprocess.run(cmd, capture_output=True, text=True)
         wall = time.perf_counter() - start

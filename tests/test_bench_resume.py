@@ -76,7 +76,7 @@ def test_sigkill_in_the_middle_then_resume(tmp_path, text):
     out = tmp_path / "out"
     store_path = out / "results.sqlite"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
-    cmd = [sys.executable, "-m", "seqbench.bench", "run", "--suite", str(suite), "--jobs", "2", "--out", str(out),
+    cmd = [sys.executable, "-m", "seqbench", "run", "--suite", str(suite), "--jobs", "2", "--out", str(out),
            "--no-progress"]
     first = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 120

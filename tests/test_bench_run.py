@@ -151,7 +151,7 @@ def test_finished_jobs_are_skipped_and_force_reruns_them(stores, tmp_path):
 
 def test_results_command_prints_the_table(stores):
     _, path = stores["process"]
-    out = subprocess.run([sys.executable, "-m", "seqbench.bench", "results", str(path)],
+    out = subprocess.run([sys.executable, "-m", "seqbench", "results", str(path)],
                          capture_output=True, text=True, check=True).stdout
     rows = _rows(path)
     assert "classify / classify" in out and "forecast / forecast" in out and "failed jobs: 0" in out
@@ -209,7 +209,7 @@ def test_four_kinds_of_failure_are_stored_and_the_rest_run(tmp_path):
     assert (rerun.ran, rerun.skipped) == (4, 3)
     attempts = {r["model_label"]: r["attempts"] for r in _rows(tmp_path / "results.sqlite").values()}
     assert {k for k, n in attempts.items() if n == 2} == {k for k in rows if k.startswith("Misbehaving")}
-    out = subprocess.run([sys.executable, "-m", "seqbench.bench", "results", str(tmp_path / "results.sqlite")],
+    out = subprocess.run([sys.executable, "-m", "seqbench", "results", str(tmp_path / "results.sqlite")],
                          capture_output=True, text=True, check=True).stdout
     assert "failed jobs: 4" in out and "TIMEOUT" in out and "timed out after 1 s" in out
 
@@ -256,7 +256,7 @@ def test_cli_reports_bad_input_in_one_line(tmp_path):
         name = "RNNClassifier"
         params = { hiden_size = 8 }
     """))
-    cmd = [sys.executable, "-m", "seqbench.bench"]
+    cmd = [sys.executable, "-m", "seqbench"]
     run = subprocess.run(cmd + ["run", "--suite", str(bad), "--out", str(tmp_path / "o")], capture_output=True, text=True)
     assert run.returncode == 1
     (line,) = run.stderr.strip().splitlines()

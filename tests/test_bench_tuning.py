@@ -125,7 +125,7 @@ def test_a_tuned_run_stores_every_trial_and_the_chosen_configuration(tmp_path, m
         assert record["chosen"] == best["params"] and 0.01 <= record["chosen"]["C"] <= 10.0
         assert record["tuning_seconds"] > 0 and record["refit_seconds"] > 0
         assert row["params"] == {}  # the fixed parameters; the chosen ones are in the tuning record
-    out = subprocess.run([sys.executable, "-m", "seqbench.bench", "results", str(summary.store)],
+    out = subprocess.run([sys.executable, "-m", "seqbench", "results", str(summary.store)],
                          capture_output=True, text=True, check=True, env={"PYTHONPATH": str(HERE), **_env()}).stdout
     assert "tuned MeanClassifier: validation accuracy" in out
     assert f"C={rows[0]['tuning']['chosen']['C']:.4f}" in out
