@@ -122,6 +122,7 @@ params = { cell = "gru", hidden_size = 4, max_epochs = 1 }
 
 ATTENTION_SUITE = """
 [suite]
+plugins = ["mechanism_helpers"]
 name = "attention"
 seeds = [0]
 
