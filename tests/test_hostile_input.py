@@ -138,3 +138,20 @@ def test_check_sample_weight(weights, message):
     with pytest.raises(ValueError, match=message):
         check_sample_weight(weights, 3)
     np.testing.assert_array_equal(check_sample_weight([1, 2, 3], 3), [1.0, 2.0, 3.0])
+
+
+@pytest.mark.parametrize("make", [
+    lambda: __import__("seqbench.models", fromlist=["RNNLanguageModel"]).RNNLanguageModel(max_epochs=1),
+    lambda: HMMClassifier(n_components=2, random_state=0),
+    lambda: WindowTagger(),
+], ids=["rnn_lm", "hmm_classifier", "window_tagger"])
+def test_a_huge_symbol_id_is_refused_instead_of_sizing_the_vocabulary(make):
+    X = [np.array([0, 1, 10**9]), np.array([1, 0, 1])]
+    model = make()
+    with pytest.raises(ValueError, match=r"sequence 0 holds symbol id 1000000000.*Renumber the symbols"):
+        if isinstance(model, WindowTagger):
+            model.fit(X, [np.array([0, 1, 0]), np.array([1, 0, 1])])
+        elif hasattr(model, "sample"):
+            model.fit(X)
+        else:
+            model.fit(X, [0, 1])

@@ -87,7 +87,7 @@ class SequenceInputMixin:
             coll = _tokenized(self.tokenizer_.fit(coll.sequences), coll)
             self.n_symbols_ = self.tokenizer_.n_symbols_
         elif coll.kind == "symbol":
-            self.n_symbols_ = coll.n_symbols
+            self.n_symbols_ = _checked_vocabulary_size(coll)
         self.n_features_in_ = coll.n_features
         return coll
 
@@ -133,6 +133,24 @@ class SequenceRegressorMixin(RegressorMixin):
         if n < 2:
             raise ValueError(f"R² needs at least 2 sequences to compare with their mean, got {n}")
         return super().score(X, y, sample_weight=check_sample_weight(sample_weight, n))
+
+
+# Symbol models size their parameters by the vocabulary (largest id + 1), so a
+# stray huge id would ask for gigabytes or overflow; refuse it with the fix.
+MAX_VOCABULARY = 1_000_000
+
+
+def _checked_vocabulary_size(coll: SequenceCollection) -> int:
+    """``coll.n_symbols`` (largest id + 1), refused above :data:`MAX_VOCABULARY`."""
+    largest = max(int(s.max()) for s in coll.sequences)
+    if largest >= MAX_VOCABULARY:
+        i = next(i for i, s in enumerate(coll.sequences) if int(s.max()) == largest)
+        raise ValueError(
+            f"X: sequence {i} holds symbol id {largest}; symbol models size their vocabulary by the largest "
+            f"id + 1, and at most {MAX_VOCABULARY:,} symbols are accepted. Renumber the symbols densely "
+            "(0 .. K-1), e.g. with numpy.unique(..., return_inverse=True)"
+        )
+    return largest + 1
 
 
 def _tokenized(tokenizer: Tokenizer, coll: SequenceCollection) -> SequenceCollection:

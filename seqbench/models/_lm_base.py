@@ -39,7 +39,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ..data import SequenceCollection, Tokenizer, check_sequences
-from ._base import Capabilities, SequenceInputMixin, _tokenized
+from ._base import Capabilities, SequenceInputMixin, _checked_vocabulary_size, _tokenized
 from ._tagging_base import SKLEARN_DATA_CHECKS
 
 __all__ = [
@@ -122,7 +122,7 @@ class LanguageModelMixin(SequenceInputMixin):
             coll = _tokenized(self.tokenizer_, coll)
             self.n_symbols_ = self.tokenizer_.n_symbols_
         else:
-            self.n_symbols_ = coll.n_symbols
+            self.n_symbols_ = _checked_vocabulary_size(coll)
         self.n_features_in_ = 1
         return coll
 
