@@ -125,6 +125,14 @@ class ForecasterMixin(SequenceInputMixin):
         half-fitted."""
         return check_sequences(as_series_collection(X), kind="real", max_abs=self._max_abs_input)
 
+    def _validate_longest_series(self, X) -> tuple[SequenceCollection, int, np.ndarray]:
+        """The statistical forecasters fit one contiguous series (statsmodels
+        takes one): the validated collection, the index of its longest
+        series and that series ``(T, d)``."""
+        coll = self._validate_fit_series(X)
+        index = int(np.argmax(coll.lengths))
+        return coll, index, coll.sequences[index]
+
     def _set_fitted_input(self, coll: SequenceCollection) -> None:
         self.input_kind_ = "real"
         self.n_features_in_ = coll.n_features

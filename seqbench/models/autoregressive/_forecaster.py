@@ -147,9 +147,7 @@ class ARForecaster(ForecasterMixin, BaseEstimator):
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Fit on the longest series of ``X`` (collection, or one series); ``y`` is ignored."""
-        coll = self._validate_fit_series(X)
-        index = int(np.argmax(coll.lengths))
-        series = coll.sequences[index]
+        coll, index, series = self._validate_longest_series(X)
         kind = self._resolve_model(coll.n_features)
         series, lambdas = self._transform_training(series)
         fit = {"autoreg": self._fit_autoreg, "arima": self._fit_arima, "var": self._fit_var}[kind]

@@ -117,9 +117,7 @@ class ETSForecaster(ForecasterMixin, BaseEstimator):
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Fit one ETS model per feature on the longest series of ``X``; ``y`` is ignored."""
-        coll = self._validate_fit_series(X)
-        index = int(np.argmax(coll.lengths))
-        series = coll.sequences[index]
+        coll, index, series = self._validate_longest_series(X)
         self._check_series(series, "the training series")
         need = self._min_train_length()
         if len(series) < need:
@@ -269,9 +267,7 @@ class ThetaForecaster(ForecasterMixin, BaseEstimator):
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Fit one theta model per feature on the longest series of ``X``; ``y`` is ignored."""
-        coll = self._validate_fit_series(X)
-        index = int(np.argmax(coll.lengths))
-        series = coll.sequences[index]
+        coll, index, series = self._validate_longest_series(X)
         if self.method == "multiplicative":
             _check_positive(series, "method", self.method, "the training series")
         need = 2 * self.period if self._adjusts() else 3
