@@ -178,16 +178,13 @@ def _run_all(module, encoder, sequences: list, layers: list[int]) -> list[dict]:
 
 
 def _embedded(module, encoder, batch: torch.Tensor) -> torch.Tensor:
-    """The first recurrent layer's input: real steps as they are; symbol ids
-    through the encoder's embedding, or the module's own when it keeps the
-    embedding outside the encoder (the language model, whose dropout sits
-    between the two and is off in eval mode)."""
+    """The first recurrent layer's input: real steps as they are, symbol ids
+    through the encoder's embedding (every symbol model keeps it there)."""
     if batch.is_floating_point():
         return batch
-    embedding = encoder.embedding if encoder.embedding is not None else getattr(module, "embedding", None)
-    if embedding is None:
-        raise TypeError(f"{type(module).__name__} reads symbol ids but has no embedding the diagnostics can find")
-    return embedding(batch)
+    if encoder.embedding is None:
+        raise TypeError(f"{type(module).__name__} reads symbol ids but its encoder has no embedding")
+    return encoder.embedding(batch)
 
 
 def _layer_gates(fused: nn.RNNBase, unrolled: UnrolledRecurrent, layer: int) -> dict:
