@@ -45,6 +45,12 @@ def _summary() -> dict:
         return {row["name"]: row for row in csv.DictReader(line for line in fh if not line.startswith("#"))}
 
 
+def _hc2() -> dict:
+    with open(REPO / "datasets" / "_ucr_hc2_accuracy.csv", encoding="utf-8") as fh:
+        rows = list(csv.reader(line for line in fh if not line.startswith("#")))
+    return {row[0]: [float(v) for v in row[1:]] for row in rows[1:]}
+
+
 def _cards(loader: str) -> list:
     return [c for c in _catalogue.cards().values() if c.loader == loader]
 
@@ -84,11 +90,34 @@ def test_ucr_references_are_one_minus_the_archive_error_rates():
             assert card.references == ()
             continue
         row = summary[problem]
-        values = [r.value for r in card.references]
+        archive = [r for r in card.references if "DataSummary" in r.source]
         expected = [1 - float(row[k]) for k in ("ed_error", "dtw_learned_error", "dtw_full_error")]
-        assert values == pytest.approx(expected, abs=1e-9), card.name
-        assert all(r.metric == "accuracy" and r.matches_split and r.year == 2018 for r in card.references)
+        assert [r.value for r in archive] == pytest.approx(expected, abs=1e-9), card.name
+        assert all(r.metric == "accuracy" and r.matches_split and r.year == 2018 for r in archive)
     assert datasets.get_card("gunpoint").references[0].value == pytest.approx(0.9133)
+
+
+def test_ucr_cards_carry_hc2_where_the_bake_off_ran_it_on_the_archive_files():
+    hc2 = _hc2()
+    # the bake off ran its variable-length and missing-value problems on preprocessed copies
+    assert {"AllGestureWiimoteX", "DodgerLoopDay", "MelbournePedestrian", "PLAID"}.isdisjoint(hc2)
+    assert len(hc2) == 76 and all(len(v) == 30 for v in hc2.values())
+    with_hc2 = 0
+    for card in _cards("ucr_tsv"):
+        refs = [r for r in card.references if r.method == "HIVE-COTE 2 (HC2)"]
+        accuracies = hc2.get(card.meta["problem"])
+        if accuracies is None:
+            assert refs == [], card.name
+            continue
+        (ref,) = refs
+        with_hc2 += 1
+        assert ref.value == pytest.approx(sum(accuracies) / 30, abs=5e-5), card.name
+        assert 0.0 <= ref.value <= 1.0 and ref.metric == "accuracy"
+        assert not ref.matches_split and ref.year == 2024 and "30 resamples" in ref.protocol
+        assert ref.note.endswith(f"(resample 0): {round(accuracies[0], 4)}"), card.name
+    assert with_hc2 == 74  # the 76 rows less GunPoint and ItalyPowerDemand, whose cards are hand-written
+    adiac = {r.method: r.value for r in datasets.get_card("ucr_adiac").references}
+    assert adiac["HIVE-COTE 2 (HC2)"] > adiac["1-NN, Euclidean distance"]
 
 
 def test_ucr_suites_list_every_problem_and_a_small_subset():
