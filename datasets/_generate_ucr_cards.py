@@ -10,9 +10,9 @@ Run from the repository root, with the two wheels downloaded
 The script only reads the wheels (zip files); it never imports them. Each card
 records the sha256 of its two files, the class list and sizes read from the
 files, whether rows are NaN-padded to a common length, the archive's
-published 1-NN accuracies and, where the bake off redux ran HIVE-COTE 2 on the
-archive's own files, its mean accuracy over 30 resamples (``_ucr_hc2_accuracy.csv``)
-as ``[[reference]]`` entries. Rerunning it rewrites the same cards byte for byte.
+published 1-NN accuracies and, for the 112 equal-length problems HIVE-COTE 2.0's
+authors ran, its mean accuracy over 30 resamples (``_ucr_hc2_accuracy.csv``) as
+``[[reference]]`` entries. Rerunning it rewrites the same cards byte for byte.
 """
 
 from __future__ import annotations
@@ -41,10 +41,12 @@ EXISTING = {"GunPoint": "gunpoint", "ItalyPowerDemand": "italy_power_demand"}
 UNCERTAIN_REFERENCES = {"PLAID"}
 SOURCE = "UCR time series archive 2018, DataSummary table (Dau et al., 2019)"
 PROTOCOL = "the archive's train/test split, one split, no resampling"
-HC2_SOURCE = "Bake off redux (Middlehurst, Schäfer and Bagnall, 2024), tsml-eval results file HC2_accuracy.csv"
+HC2_SOURCE = (
+    "HIVE-COTE 2.0 (Middlehurst et al., 2021): per-resample test accuracies in the tsml-eval repository, "
+    "results/tsml/ByClassifier/Univariate/HC2_TESTFOLDS.csv"
+)
 HC2_PROTOCOL = (
-    "mean test accuracy over 30 resamples: the archive's own split and 29 stratified resamples "
-    "of train+test at the same sizes"
+    "mean test accuracy over 30 resamples of the archive's train and test data (resample 0 is the archive's own split)"
 )
 CITATION = (
     "H. A. Dau, A. Bagnall, K. Kamgar, C.-C. M. Yeh, Y. Zhu, S. Gharghabi, C. A. Ratanamahatana\n"
@@ -69,11 +71,11 @@ def read_summary() -> dict:
 
 
 def read_hc2() -> dict:
-    """Problem -> its 30 HC2 accuracies (resample 0 first) from ``_ucr_hc2_accuracy.csv``."""
+    """Problem -> its 30 HIVE-COTE 2.0 accuracies (resample 0 first) from ``_ucr_hc2_accuracy.csv``."""
     with open(HERE / "_ucr_hc2_accuracy.csv", encoding="utf-8") as fh:
         rows = list(csv.reader(line for line in fh if not line.startswith("#")))
     if rows[0][1:] != [str(i) for i in range(30)]:
-        raise SystemExit(f"_ucr_hc2_accuracy.csv: header {rows[0][:3]}... is not 'Resamples:,0,...,29'")
+        raise SystemExit(f"_ucr_hc2_accuracy.csv: header {rows[0][:3]}... is not 'folds:,0,...,29'")
     return {row[0]: [float(v) for v in row[1:]] for row in rows[1:]}
 
 
@@ -99,7 +101,7 @@ def scan(zf: zipfile.ZipFile, path: str, variable: bool) -> dict:
 
 def references(row: dict, hc2: list | None) -> str:
     """The ``[[reference]]`` TOML of one summary row (accuracy = 1 - error),
-    then HC2's mean over its resamples when ``hc2`` holds them."""
+    then HIVE-COTE 2.0's mean over its resamples when ``hc2`` holds them."""
     if row["name"] in UNCERTAIN_REFERENCES:
         return ""
     entries = [
@@ -118,10 +120,11 @@ def references(row: dict, hc2: list | None) -> str:
         )
     if hc2:
         out.append(
-            f'\n[[reference]]\nmethod = "HIVE-COTE 2 (HC2)"\nmetric = "accuracy"\n'
+            f'\n[[reference]]\nmethod = "HIVE-COTE 2.0"\nmetric = "accuracy"\n'
             f"value = {round(sum(hc2) / len(hc2), 4)}\n"
             f'protocol = "{HC2_PROTOCOL}"\nsource = "{HC2_SOURCE}"\nmatches_split = false\n'
-            f'note = "on the archive\'s own split alone (resample 0): {round(hc2[0], 4)}"\n'
+            f'note = "the mean of the file\'s 30 values, computed for this card; on resample 0, the archive\'s '
+            f'own split, HIVE-COTE 2.0 scored {round(hc2[0], 4)}"\n'
         )
     return "".join(out)
 
