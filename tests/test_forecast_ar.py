@@ -118,6 +118,14 @@ def test_sarima_with_seasonal_order():
     assert np.sqrt(np.mean((pred - 3 * np.sin(2 * np.pi * t[108:] / 12)) ** 2)) < 0.6
 
 
+def test_an_order_of_zero_chosen_by_aic_forecasts_the_mean():
+    y = np.random.default_rng(0).normal(5.0, 1.0, 20)  # white noise: AIC keeps no lag
+    est = ARForecaster(order="aic", max_order=4, horizon=3).fit(y)
+    assert (est.order_, est.lags_) == (0, [])
+    pred, (lower, upper) = est.predict([y, y[-5:]]), est.predict_interval([y], coverage=0.9)
+    assert np.allclose(pred[:, :, 0], y.mean()) and np.all(lower < y.mean()) and np.all(upper > y.mean())
+
+
 def test_multiple_training_series_fit_the_longest():
     rng = np.random.default_rng(1)
     est = ARForecaster(order=2).fit([rng.normal(size=50), rng.normal(size=300), rng.normal(size=300)])

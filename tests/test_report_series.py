@@ -8,6 +8,7 @@ import json
 import sqlite3
 
 import numpy as np
+import pytest
 from scipy.stats import friedmanchisquare, rankdata
 
 from seqbench.bench import run_suite
@@ -86,3 +87,72 @@ def test_a_series_too_short_for_a_model_is_na_with_its_reason(tmp_path):
     short = jobs["Seasonal 5"]
     assert short["status"] == "n/a" and short["error"].startswith("series too short: X: series 0 has 40 steps")
     assert "one full season of 60 steps" in short["error"]
+
+
+def test_a_series_too_short_for_a_model_is_na_alone_and_the_others_are_scored(tmp_path):
+    from bench_helpers import tiny_forecast
+
+    from seqbench.bench import ResultsStore
+    from seqbench.models import NaiveForecaster
+
+    suite = tmp_path / "one-short.toml"
+    suite.write_text(SUITE.replace('name = "series-tiny"', 'name = "one-short"')
+                     .replace("options = { n_series = 12 }", "options = { n_series = 12, short = 4 }"))
+    summary = run_suite(suite, out=tmp_path / "run", executor="serial", progress=False, threads=1,
+                        stream=open(tmp_path / "run.log", "w"))
+    with ResultsStore.open_reader(summary.store) as store:
+        jobs = {j["model_label"]: j for j in store.jobs()}
+        artefacts = {label: store.artefacts(j["key"]) for label, j in jobs.items()}
+    assert {j["status"] for j in jobs.values()} == {"ok"}
+    # series 0 has 4 steps: one short of the season of 5, enough for the last value and the drift
+    na = artefacts["Seasonal 5"]["series_na"]
+    reason = "NaiveForecaster(strategy='seasonal', season=5) needs at least 5 steps (one full season of 5 steps)"
+    assert (na["n_series"], na["n_na"], na["series"], na["reasons"]) == (12, 1, [0], {reason: 1})
+    assert na["why"] == [f"4 steps; {reason}"]
+    assert "series_na" not in artefacts["Drift"] and "series_na" not in artefacts["Last value"]
+    per_series = artefacts["Seasonal 5"]["per_series"]["mase"]
+    assert per_series[0] is None and None not in per_series[1:] and len(per_series) == 12
+    # the job's MASE is the one of the 11 other series, as the model scores them by itself
+    ds = tiny_forecast(n_series=12, short=4)
+    model = NaiveForecaster("seasonal", season=5, horizon=4).fit(ds.X_train[1:])
+    expected = mase(ds.y_test[1:], model.predict(ds.X_test[1:]), y_train=ds.X_test[1:], season=1)
+    assert jobs["Seasonal 5"]["metrics"]["mase"] == expected
+    assert np.mean(per_series[1:]) == expected
+    assert len(artefacts["Drift"]["per_series"]["mase"]) == 12 and None not in artefacts["Drift"]["per_series"]["mase"]
+
+    write_report(summary.store, tmp_path / "report")
+    md = (tmp_path / "report" / "summary.md").read_text()
+    table = md[md.index("Across series"):]
+    assert "Friedman test over 11 series and 3 models" in table
+    assert "1 of the 12 series are left out of the ranks: n/a for Seasonal 5 (1 series too short)" in table
+    assert "n/a on 1 of 12 series" in md  # the leaderboard's jobs cell
+
+
+def test_a_forecasting_job_is_na_only_when_no_series_is_left():
+    from seqbench.bench._evaluate import _predict_scorable
+    from seqbench.data import SeriesTooShortError
+    from seqbench.models import NaiveForecaster
+
+    model = NaiveForecaster("last", horizon=2).fit([np.arange(10.0)])
+    histories = [np.arange(3.0)[:, None], np.arange(8.0)[:, None], np.arange(4.0)[:, None]]
+    kept, pred, left_out = _predict_scorable(model, histories, season=4)  # MASE's scale needs 5 steps
+    assert kept == [1] and pred[0, :, 0].tolist() == [7.0, 7.0]
+    assert left_out == {0: "3 steps; MASE's seasonal naive scale needs more than 4",
+                        2: "4 steps; MASE's seasonal naive scale needs more than 4"}
+    seasonal = NaiveForecaster("seasonal", season=5, horizon=2).fit([np.arange(10.0)])
+    with pytest.raises(SeriesTooShortError, match=r"history 0 has 3 steps \(and 1 more\) but") as info:
+        seasonal.predict(histories)
+    assert info.value.series == (0, 2)
+    kept, _, left_out = _predict_scorable(seasonal, histories, season=1)
+    assert kept == [1] and left_out[2] == "4 steps; " + info.value.reason
+    with pytest.raises(SeriesTooShortError, match=r"every one of the 3 series is too short: "
+                                                  r"MASE's seasonal naive scale needs more than 9 \(3 series\)"):
+        _predict_scorable(model, histories, season=9)
+
+    class Silent(NaiveForecaster):  # a forecaster that cannot say which history is short
+        def predict(self, X):
+            raise SeriesTooShortError("X: some history is too short")
+
+    silent = Silent("last", horizon=2).fit([np.arange(10.0)])
+    with pytest.raises(SeriesTooShortError, match="some history is too short"):
+        _predict_scorable(silent, histories, season=1)

@@ -16,6 +16,13 @@ training series are the test histories. MASE is scaled by
 each history's in-sample seasonal naive error with the dataset's
 ``meta["season"]`` (1 when absent).
 
+A history too short for the model (its season, window or order: the
+``SeriesTooShortError`` of ``predict`` names it) or for MASE's scale
+(``season`` steps or fewer) is left out of a forecasting job's scores, that
+series alone; the ``series_na`` artefact counts them and gives each one's
+reason, and ``per_series`` holds None in their places. The job is n/a only
+when no series is left (or the model cannot say which series is short).
+
 Non-finite predictions, probabilities or metrics raise ``Diverged``.
 """
 
@@ -191,22 +198,88 @@ def _forecast(est, ds, job, phase) -> Outcome:
     phase("fit")
     _, fit_s = _timed(est.fit, fit_series)
     phase("predict")
-    pred, pred_s = _timed(est.predict, histories)
+    (kept, pred, left_out), pred_s = _timed(_predict_scorable, est, histories, season)
     _finite(pred, "forecasts")
+    histories, truths = [histories[i] for i in kept], truths[kept]
     pred = np.asarray(pred, dtype=np.float64).reshape(truths.shape)
     metrics = _task_metrics("forecast", y_true=truths, y_pred=pred, histories=histories, season=season)
     shown = [
-        {"series": i, "history": histories[i][-_MAX_CONTEXT:].tolist(), "origin": len(histories[i]),
+        {"series": kept[i], "history": histories[i][-_MAX_CONTEXT:].tolist(), "origin": len(histories[i]),
          "truth": truths[i].tolist(), "forecast": pred[i].tolist()}
         for i in range(min(len(histories), _MAX_FORECAST_SERIES))
     ]
     artefacts = {"forecasts": {"season": season, "series": shown}}
-    if len(truths) > 1:  # many series: their own scores, for the report's ranks across series
+    n_series = len(kept) + len(left_out)
+    if n_series > 1:  # many series: their own scores (None where n/a), for the report's ranks across series
         artefacts["per_series"] = {
-            "mase": mase_per_series(truths, pred, y_train=histories, season=season).tolist(),
-            "smape": smape_per_series(truths, pred).tolist(),
+            "mase": _spread(mase_per_series(truths, pred, y_train=histories, season=season), kept, n_series),
+            "smape": _spread(smape_per_series(truths, pred), kept, n_series),
         }
+    if left_out:
+        artefacts["series_na"] = _series_na(left_out, n_series, ds.meta.get("series"))
     return Outcome(metrics, fit_s, pred_s, artefacts)
+
+
+def _predict_scorable(est, histories: list, season: int) -> tuple[list, np.ndarray, dict]:
+    """Forecast every history that can be scored; leave out, each with its
+    reason, those too short for the model (the ones a ``SeriesTooShortError``
+    names) or for MASE's seasonal naive scale (``season`` steps or fewer).
+
+    Returns ``(kept indices, forecasts of the kept histories, {index: reason})``.
+    Raises SeriesTooShortError when no history is left, or when the model
+    raises one that names no history (it cannot say which: the job is n/a).
+    """
+    left_out = {
+        i: f"{len(h)} steps; MASE's seasonal naive scale needs more than {season}"
+        for i, h in enumerate(histories) if len(h) <= season
+    }  # fmt: skip
+    kept = [i for i in range(len(histories)) if i not in left_out]
+    if kept:
+        try:
+            return kept, est.predict([histories[i] for i in kept]), left_out
+        except SeriesTooShortError as exc:
+            if not exc.series:
+                raise
+            for j in exc.series:
+                left_out[kept[j]] = f"{len(histories[kept[j]])} steps; {exc.reason}"
+            kept = [i for i in kept if i not in left_out]
+    if not kept:
+        reasons = _count_reasons(left_out)
+        raise SeriesTooShortError(
+            f"every one of the {len(histories)} series is too short: "
+            + "; ".join(f"{reason} ({n} series)" for reason, n in reasons.items())
+        )
+    return kept, est.predict([histories[i] for i in kept]), left_out
+
+
+def _count_reasons(left_out: dict) -> dict:
+    """``{reason: number of series}`` with each series' own length cut off."""
+    counts: dict = {}
+    for reason in left_out.values():
+        general = reason.split("; ", 1)[-1]
+        counts[general] = counts.get(general, 0) + 1
+    return counts
+
+
+def _spread(values: np.ndarray, kept: list, n_series: int) -> list:
+    """Per-series values of the kept series at their places among all ``n_series``, None elsewhere."""
+    out: list = [None] * n_series
+    for i, v in zip(kept, values.tolist()):
+        out[i] = v
+    return out
+
+
+def _series_na(left_out: dict, n_series: int, names) -> dict:
+    """The ``series_na`` artefact: how many series were left out of the scores, why, and which."""
+    order = sorted(left_out)
+    return {
+        "n_series": n_series,
+        "n_na": len(left_out),
+        "reasons": _count_reasons(left_out),
+        "series": order,
+        "names": [str(names[i]) for i in order] if names is not None and len(names) == n_series else None,
+        "why": [left_out[i] for i in order],
+    }
 
 
 # ------------------------------------------------------------ language model

@@ -148,9 +148,12 @@ class ForecasterMixin(SequenceInputMixin):
         short = np.flatnonzero(coll.lengths < need)
         if short.size:
             i = int(short[0])
+            reason = f"{self._describe()} needs at least {need} steps ({self._min_history_reason()})"
+            others = f" (and {short.size - 1} more)" if short.size > 1 else ""
             raise SeriesTooShortError(
-                f"X: history {i} has {coll.lengths[i]} steps but {self._describe()} needs at least {need} "
-                f"({self._min_history_reason()}); pass longer histories"
+                f"X: history {i} has {coll.lengths[i]} steps{others} but {self._describe()} needs at least {need} "
+                f"({self._min_history_reason()}); pass longer histories",
+                series=short, reason=reason,
             )
         return coll
 

@@ -7,7 +7,10 @@ series give the test a power that a handful of datasets cannot.
 A model's score on a series is the mean over its ``ok`` jobs (seeds and
 folds) of the per-series MASE the runner stores (``per_series`` artefact).
 Only jobs scored on the same series count; models without such scores on a
-dataset are listed as left out. Statistics come from scipy.
+dataset are listed as left out. A series that is n/a for some model (too
+short for its season or window: None in its ``per_series``) is left out of
+the ranks of every model, and the section says how many and for whom.
+Statistics come from scipy.
 """
 
 from __future__ import annotations
@@ -45,10 +48,13 @@ class SeriesComparison:
     friedman: tuple | None
     families: dict = field(default_factory=dict)
     left_out: dict = field(default_factory=dict)  # model -> reason
+    series_na: dict = field(default_factory=dict)  # model -> series n/a for it (left out of the ranks)
+    n_series: int = 0  # the dataset's series, those left out included
 
 
 def _model_scores(ctx: Context, entry) -> np.ndarray | None:
-    """Mean per-series MASE over the entry's ok jobs that stored it."""
+    """Mean per-series MASE over the entry's ok jobs that stored it (NaN
+    where a series was n/a for the model)."""
     rows = []
     for job in entry.jobs:
         if job["status"] != "ok":
@@ -80,6 +86,11 @@ def compare_series(ctx: Context, dataset: str) -> SeriesComparison | None:
         return None
     models = list(scores)
     matrix = np.column_stack([scores[m] for m in models])  # (n_series, n_models)
+    na = np.isnan(matrix)
+    series_na = {m: int(na[:, j].sum()) for j, m in enumerate(models) if na[:, j].any()}
+    n_series, matrix = len(matrix), matrix[~na.any(axis=1)]
+    if len(matrix) < MIN_SERIES:
+        return None
     ranks = rankdata(matrix, axis=1)  # 1 = lowest MASE
     average = dict(sorted(zip(models, ranks.mean(axis=0)), key=lambda kv: kv[1]))
     wins = {m: int(np.sum(ranks[:, j] == 1)) for j, m in enumerate(models)}
@@ -89,7 +100,7 @@ def compare_series(ctx: Context, dataset: str) -> SeriesComparison | None:
             warnings.simplefilter("ignore", RuntimeWarning)
             result = friedmanchisquare(*[ranks[:, j] for j in range(len(models))])
         friedman = (float(result.statistic), float(result.pvalue))
-    return SeriesComparison(dataset, models, matrix, average, wins, friedman, families, left_out)
+    return SeriesComparison(dataset, models, matrix, average, wins, friedman, families, left_out, series_na, n_series)
 
 
 def _table(c: SeriesComparison) -> Table:
@@ -125,6 +136,10 @@ def series_section(ctx: Context) -> Section | None:
         if c is None:
             continue
         blocks = [_table(c), Paragraph(_text(c, ctx.alpha))]
+        if c.series_na:
+            blocks.append(Paragraph(
+                f"{c.n_series - c.scores.shape[0]} of the {c.n_series} series are left out of the ranks: n/a for "
+                + ", ".join(f"{m} ({n} series too short)" for m, n in c.series_na.items()) + ".", kind="note"))
         if c.left_out:
             blocks.append(Paragraph("Left out: " + "; ".join(f"{m} ({why})" for m, why in c.left_out.items()) + ".",
                                     kind="note"))  # fmt: skip

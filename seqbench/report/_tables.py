@@ -39,6 +39,20 @@ def _metric_cell(entry: Entry, metric: str, best: set) -> Cell:
     return Cell("n/a", state="muted", note=f"{metric} was not computed for this model")
 
 
+def _series_na(ctx: Context, entry: Entry) -> tuple[str, str]:
+    """``(sub, note)`` for a forecasting entry whose ok jobs left series out
+    of their scores (too short for the model): "n/a on 3 of 645 series" and
+    the reasons; empty strings otherwise."""
+    if entry.task != "forecast":
+        return "", ""
+    found = [a for j in entry.jobs if j["status"] == "ok" and (a := ctx.data.artefacts(j["key"]).get("series_na"))]
+    if not found:
+        return "", ""
+    worst = max(found, key=lambda a: a["n_na"])
+    reasons = "; ".join(f"{reason} ({n} series)" for reason, n in worst["reasons"].items())
+    return f"n/a on {worst['n_na']} of {worst['n_series']} series", f"scored without them: {reasons}"
+
+
 def _table_metrics(ctx: Context, task: str, dataset: str) -> list:
     """The metric columns of a leaderboard: those some model has a value for."""
     data, entries = ctx.data, ctx.groups[(task, dataset)]
@@ -60,11 +74,13 @@ def leaderboard_table(ctx: Context, task: str, dataset: str) -> Table:
         jobs_state = "na" if e.is_na else ("failed" if e.failed_jobs else "")
         jobs_note = e.na_reason if e.is_na else "; ".join(
             f"seed {j['seed']} fold {j['fold']}: {j['status']}: {first_line(j.get('error'))}" for j in e.failed_jobs)
+        na_sub, na_note = _series_na(ctx, e)
+        jobs_note = "; ".join(n for n in (jobs_note, na_note) if n)
         dash = Cell("n/a", state="na") if e.is_na else None
         role = "" if not ctx.is_tuned_task(task) else ("tuned" if e.tuned else "ablation (fixed; decides nothing)")
         rows.append([
             Cell(e.model, sub=role, state="" if ctx.decides(e) else "muted"), Cell(family_label(e.family)),
-            Cell(e.status_text(), state=jobs_state, note=jobs_note),
+            Cell(e.status_text(), state=jobs_state, note=jobs_note, sub=na_sub),
             *[_metric_cell(e, m, best[m]) for m in metrics],
             dash or Cell(seconds(e.fit_seconds)), dash or Cell(seconds(e.predict_seconds)),
             dash or Cell(count(e.n_parameters)),

@@ -156,7 +156,8 @@ class ARForecaster(ForecasterMixin, BaseEstimator):
         with one_thread():
             results, order, min_history = fit(series if kind == "var" else series[:, 0])
         self.results_, self.model_, self.order_ = results, kind, order
-        self.lags_ = [int(lag) for lag in results.model.ar_lags] if kind == "autoreg" else None
+        # statsmodels leaves ar_lags None when the selected order is 0 (a constant or trend alone)
+        self.lags_ = [int(lag) for lag in results.model.ar_lags or []] if kind == "autoreg" else None
         self.boxcox_lambda_ = lambdas
         self.fit_series_index_, self.min_history_ = index, min_history
         self._set_fitted_input(coll)
@@ -337,7 +338,7 @@ class ARForecaster(ForecasterMixin, BaseEstimator):
             # the max_lag steps after hold_back: pass exactly that many (trimming long
             # histories keeps predict O(1) in their length; left-padding short ones only
             # satisfies that rebuild).
-            need = model.hold_back + max(model.df_model, max(model.ar_lags, default=0))
+            need = model.hold_back + max(model.df_model, max(model.ar_lags or [], default=0))
             y = y[-need:] if len(y) >= need else np.concatenate([np.full(need - len(y), y[0]), y])
         applied = self.results_.apply(y, refit=False)
         # Intervals must use the fitted noise variance, not the mean squared residual of

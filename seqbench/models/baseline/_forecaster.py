@@ -63,15 +63,21 @@ class NaiveForecaster(ForecasterMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Validate the training series ``X`` (collection, or one series); ``y`` is ignored."""
+        """Validate the training series ``X`` (collection, or one series); ``y`` is ignored.
+
+        The forecast needs nothing learned, so a training series too short
+        for the strategy is no obstacle as long as one is long enough: a
+        history is checked when it is forecast from. Raises
+        SeriesTooShortError when every series is too short."""
         coll = self._validate_fit_series(X)
         need = self._min_history()
         short = np.flatnonzero(coll.lengths < need)
-        if short.size:
-            i = int(short[0])
+        if short.size == len(coll):
+            others = f"; so are the other {short.size - 1} series" if short.size > 1 else ""
             raise SeriesTooShortError(
-                f"X: series {i} has {coll.lengths[i]} steps, shorter than {self._min_history_reason()} "
-                f"({need}); pass longer series or a shorter season"
+                f"X: series 0 has {coll.lengths[0]} steps, shorter than {self._min_history_reason()} "
+                f"({need}){others}; pass longer series or a shorter season",
+                series=short, reason=f"{self._describe()} needs at least {need} steps ({self._min_history_reason()})",
             )
         self._set_fitted_input(coll)
         return self

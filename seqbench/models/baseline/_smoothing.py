@@ -36,7 +36,7 @@ from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 from statsmodels.tsa.forecasting.theta import ThetaModel, ThetaModelResults
 from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
-from ...data import one_thread
+from ...data import SeriesTooShortError, one_thread
 from .._base import Capabilities
 from .._forecast_base import ForecasterMixin
 
@@ -120,8 +120,8 @@ class ETSForecaster(ForecasterMixin, BaseEstimator):
         coll, index, series = self._validate_longest_series(X)
         self._check_series(series, "the training series")
         need = self._min_train_length()
-        if len(series) < need:
-            raise ValueError(
+        if len(series) < need:  # the longest series: every other one is too short as well
+            raise SeriesTooShortError(
                 f"X: the training series has {len(series)} steps but {self._describe()} needs at least {need} "
                 f"({self._min_train_reason()}); pass a longer series"
             )
@@ -274,7 +274,7 @@ class ThetaForecaster(ForecasterMixin, BaseEstimator):
         if len(series) < need:
             reason = (f"two full seasons of period={self.period} for the seasonal decomposition" if self._adjusts()
                       else "a trend line and a smoothed level")
-            raise ValueError(
+            raise SeriesTooShortError(  # the longest series: every other one is too short as well
                 f"X: the training series has {len(series)} steps but ThetaForecaster needs at least {need} "
                 f"({reason}); pass a longer series"
             )
