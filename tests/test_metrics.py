@@ -92,3 +92,20 @@ def test_rolling_origin_bad_input():
         rolling_origin(NaiveForecaster(), np.arange(12.0), horizon=0, n_origins=2)
     with pytest.raises(TypeError, match="no horizon parameter"):
         rolling_origin(Ridge(), np.arange(12.0), horizon=1, n_origins=2)
+
+
+def test_tagging_sentence_accuracy_counts_sentences_tagged_entirely_right():
+    """Three sentences (3, 1 and 2 tags long); one wrong tag in the first and
+    none elsewhere: token accuracy 5/6, sentence accuracy 2/3."""
+    from seqbench.metrics import TASK_METRICS
+
+    tag = {m.name: m.function for m in TASK_METRICS["tag"]}
+    y_true = np.array([1, 2, 3, 4, 5, 6])
+    y_pred = np.array([1, 0, 3, 4, 5, 6])
+    lengths = np.array([3, 1, 2])
+    assert tag["accuracy"](y_true=y_true, y_pred=y_pred) == pytest.approx(5 / 6)
+    assert tag["sentence_accuracy"](y_true=y_true, y_pred=y_pred, lengths=lengths) == pytest.approx(2 / 3)
+    # the wrong tag in the last sentence instead: still one sentence of three lost
+    y_pred = np.array([1, 2, 3, 4, 5, 0])
+    assert tag["sentence_accuracy"](y_true=y_true, y_pred=y_pred, lengths=lengths) == pytest.approx(2 / 3)
+    assert tag["sentence_accuracy"](y_true=y_true, y_pred=y_true, lengths=lengths) == 1.0

@@ -155,7 +155,8 @@ def _tag(est, ds, job, phase) -> Outcome:
     if true.shape != pred.shape:
         raise ValueError(f"predicted {pred.size} tags for {true.size} steps; a tagger returns one label per step")
     labels = np.unique(np.concatenate([true, pred]))
-    metrics = _task_metrics("tag", y_true=true, y_pred=pred)
+    lengths = np.array([np.asarray(y).size for y in ds.y_test])
+    metrics = _task_metrics("tag", y_true=true, y_pred=pred, lengths=lengths)
     cm = confusion_matrix(true, pred, labels=labels)
     return Outcome(metrics, fit_s, pred_s, {"confusion_matrix": {"labels": [str(v) for v in labels], "matrix": cm.tolist()}})
 
