@@ -19,8 +19,10 @@ import os
 import platform
 import resource
 import socket
+import subprocess
 import sys
 from importlib import metadata
+from pathlib import Path
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -36,6 +38,7 @@ __all__ = [
     "count_parameters",
     "package_versions",
     "environment",
+    "source_commit",
 ]
 
 _PACKAGES = ("numpy", "scipy", "pandas", "scikit-learn", "hmmlearn", "statsmodels", "torch", "threadpoolctl",
@@ -217,9 +220,35 @@ def _gpu() -> dict | None:
     return None
 
 
+def _git(folder: Path, *args: str) -> str | None:
+    try:
+        done = subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def source_commit() -> dict | None:
+    """The git commit of the seqbench source this process runs, when it runs
+    from a git checkout: ``{"commit": 40 hex digits, "dirty": bool}``, where
+    ``dirty`` means tracked files differ from that commit (untracked files are
+    not counted). None for an installed wheel or when git is unavailable."""
+    package = Path(__file__).resolve().parent.parent
+    top = _git(package, "rev-parse", "--show-toplevel")
+    # the package must be the checkout's own, not a copy inside some other repository
+    if not top or Path(top).resolve() / "seqbench" != package:
+        return None
+    commit = _git(package, "rev-parse", "HEAD")
+    status = _git(package, "status", "--porcelain", "--untracked-files=no")
+    if not commit or status is None:
+        return None
+    return {"commit": commit, "dirty": bool(status)}
+
+
 def environment() -> dict:
     """The machine and software of this process, for the run's record."""
     return {
+        "source": source_commit(),
         "host": socket.gethostname(),
         "platform": platform.platform(),
         "cpu": _cpu_model(),

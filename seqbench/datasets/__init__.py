@@ -60,6 +60,7 @@ from ._catalogue import (
 )
 from ._dataset import TASKS, Dataset, content_fingerprint
 from ._fetch import ChecksumError, DatasetFetchError, cache_root
+from ._references import METRIC_RANGES, Reference
 from ._ts_reader import TsFormatError, read_ts
 
 
@@ -75,6 +76,8 @@ __all__ = [
     "TASKS",
     "Dataset",
     "content_fingerprint",
+    "Reference",
+    "METRIC_RANGES",
     "DatasetCard",
     "UnknownDatasetError",
     "DatasetFetchError",

@@ -3,11 +3,12 @@ plots embedded), ``summary.md`` (the tables) and ``results.csv`` (one row
 per job).
 
 ``write_report("reports/quick/results.sqlite")`` (or ``seqbench report
-reports/quick/results.sqlite --out DIR``) reads only the store; nothing is
-refitted. The report is a list of sections (``SECTION_BUILDERS``), each a
-function of the store's data returning a tree of plain-text blocks that the
-HTML and Markdown writers render and escape; plot data and plot drawing are
-separate (``_plotdata`` returns data, ``_render`` draws it).
+reports/quick/results.sqlite --out DIR``) reads only the store, and the
+dataset cards for their published results; nothing is refitted. The report
+is a list of sections (``SECTION_BUILDERS``), each a function of the store's
+data returning a tree of plain-text blocks that the HTML and Markdown
+writers render and escape; plot data and plot drawing are separate
+(``_plotdata`` returns data, ``_render`` draws it).
 
 Also the pieces of the long-range section: ``recurrent_dynamics_section``
 and ``plot_gradient_flow`` (gradient norm through time, log scale); and

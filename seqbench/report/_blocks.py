@@ -16,7 +16,8 @@ __all__ = ["Cell", "Table", "Paragraph", "Figure", "Code", "KeyValues", "ShadedT
 @dataclass
 class Cell:
     """A table cell: plain ``text``; ``best`` marks the best value of its
-    column; ``state`` is "" or one of "failed", "na", "muted" (styling);
+    column; ``state`` is "" or one of "failed", "na", "muted", "published"
+    (styling; "published" sets a published result's row apart);
     ``note`` is a longer explanation (a tooltip in HTML); ``sub`` a second,
     smaller line (in parentheses in Markdown)."""
 

@@ -13,11 +13,17 @@ __all__ = ["Context"]
 
 @dataclass
 class Context:
-    """``data`` (the store) plus ``entries`` (one per task, dataset and model)."""
+    """``data`` (the store) plus ``entries`` (one per task, dataset and model).
+
+    ``references``: published results shown beside the leaderboards,
+    ``{dataset name: [seqbench.datasets.Reference, ...]}``; None (the
+    default) takes them from the dataset cards' ``[[reference]]`` entries.
+    """
 
     data: ReportData
     alpha: float = 0.05  # significance level of the statistical tests
     figures: dict = field(default_factory=dict)  # renderer options (dpi)
+    references: dict | None = None
 
     @cached_property
     def entries(self) -> list[Entry]:

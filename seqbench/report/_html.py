@@ -50,6 +50,7 @@ td.best { background: #e7f5e9; }
 td.best strong { color: #14532d; }
 td.failed { color: var(--bad); font-weight: 600; }
 td.na, td.muted { color: #98a1b0; }
+td.published { font-style: italic; color: #4a3f6b; background: #f6f4fa; }
 td.wrap { white-space: normal; min-width: 240px; }
 td .sub { color: var(--muted); font-size: 12px; font-weight: normal; }
 tbody tr:hover td { background: #eef3fb; }

@@ -23,6 +23,8 @@ def md_escape(text: str) -> str:
 def _cell(cell: Cell) -> str:
     text = md_escape(cell.text)
     text = f"**{text}** ★" if cell.best else text
+    if cell.state == "published" and text.strip():  # set apart from ranked rows, as the HTML's class does
+        text = f"*{text}*"
     return f"{text} ({md_escape(cell.sub)})" if cell.sub else text
 
 

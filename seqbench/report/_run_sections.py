@@ -7,12 +7,12 @@ from collections import Counter
 from importlib import metadata
 
 from ..metrics import task_label
-from ..results import FAILED_STATUSES
+from ..results import FAILED_STATUSES, suite_fingerprint
 from ._blocks import Cell, Code, KeyValues, Paragraph, Section, Table
 from ._context import Context
 from ._format import count, first_line
 
-__all__ = ["run_section", "failed_section", "environment_section", "traceback_excerpt"]
+__all__ = ["run_section", "failed_section", "environment_section", "traceback_excerpt", "fingerprint_text"]
 
 TRACEBACK_HEAD = 10  # first lines of a traceback shown
 TRACEBACK_TAIL = 4  # and its last lines, when it is longer
@@ -34,6 +34,7 @@ def run_section(ctx: Context) -> Section:
         ("models", count(len({(j['task'], j['model_label']) for j in data.jobs if j['status'] != 'n/a'}))),
         ("seeds", ", ".join(str(s) for s in sorted({j['seed'] for j in jobs if j.get('seed') is not None}))),
         ("started / finished", f"{run.get('started_at') or '?'} / {run.get('finished_at') or 'not finished'}"),
+        ("suite fingerprint", fingerprint_text(run)),
     ]
     blocks = [KeyValues(items)]
     if run.get("status") not in (None, "finished"):
@@ -47,6 +48,22 @@ def run_section(ctx: Context) -> Section:
     return Section("run", "This run", blocks, intro=(
         "seqbench fits every model family on the same datasets, seeds and splits. Start with “Which family wins "
         "where”, then the leaderboards; “Across datasets” says whether the differences are real."))
+
+
+def fingerprint_text(run: dict) -> str:
+    """``"<suite fingerprint>, commit <sha>"``: the content fingerprint of the
+    suite the run stored (``seqbench.results.suite_fingerprint``) and the git
+    commit of the seqbench source it ran, as recorded in its environment."""
+    try:
+        fingerprint = suite_fingerprint(run["suite_text"]) if run.get("suite_text") else None
+    except ValueError:  # a stored text that is not TOML cannot be fingerprinted
+        fingerprint = None
+    source = (run.get("environment") or {}).get("source") or {}
+    if source.get("commit"):
+        commit = f"commit {source['commit']}" + (" with uncommitted changes" if source.get("dirty") else "")
+    else:
+        commit = "commit not recorded (not run from a git checkout, or by a seqbench that did not record it)"
+    return f"{fingerprint or 'unknown (the store keeps no readable suite text)'}, {commit}"
 
 
 def traceback_excerpt(text: str | None) -> str:

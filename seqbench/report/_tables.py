@@ -12,6 +12,7 @@ from ._attention import attention_section
 from ._blocks import Cell, Paragraph, Section, Table
 from ._context import Context
 from ._format import anchor, count, first_line, mean_std, num, seconds
+from ._published import published_for, published_note, published_rows, published_table
 
 __all__ = ["leaderboards_section", "overview_section", "leaderboard_table", "dataset_caption"]
 
@@ -38,12 +39,19 @@ def _metric_cell(entry: Entry, metric: str, best: set) -> Cell:
     return Cell("n/a", state="muted", note=f"{metric} was not computed for this model")
 
 
+def _table_metrics(ctx: Context, task: str, dataset: str) -> list:
+    """The metric columns of a leaderboard: those some model has a value for."""
+    data, entries = ctx.data, ctx.groups[(task, dataset)]
+    return [m for m in data.metric_names(task) if any(m in e.mean for e in entries)] or data.metric_names(task)[:1]
+
+
 def leaderboard_table(ctx: Context, task: str, dataset: str) -> Table:
     """One row per model: jobs, each metric (mean ± std over seeds, best
-    marked), mean fit and predict seconds, parameter count, peak memory."""
+    marked), mean fit and predict seconds, parameter count, peak memory;
+    then the dataset card's published results in these metrics, unranked."""
     data = ctx.data
     entries = ctx.groups[(task, dataset)]
-    metrics = [m for m in data.metric_names(task) if any(m in e.mean for e in entries)] or data.metric_names(task)[:1]
+    metrics = _table_metrics(ctx, task, dataset)
     main = data.main_metric(task)
     best = {m: best_values(entries, m, data.greater_is_better(task, m)) for m in metrics}
     ordered = sorted(entries, key=lambda e: sort_key(e, main, data.greater_is_better(task, main or "")))
@@ -62,9 +70,13 @@ def leaderboard_table(ctx: Context, task: str, dataset: str) -> Table:
             dash or Cell(count(e.n_parameters)),
             dash or Cell(num(e.peak_memory_mb, 0) if e.peak_memory_mb is not None else "n/a"),
         ])
+    tail = ["fit s", "predict s", "parameters", "peak MiB"]
+    pub = published_for(ctx, task, dataset)
+    if pub is not None:  # after the ranked rows, apart from them: see _published
+        rows += published_rows(pub, metrics, {m: data.greater_is_better(task, m) for m in metrics}, len(tail))
     columns = ["model", "family", "jobs"] + [
         f"{metric_label(m)} {_arrow(data, task, m)}" + (" (main)" if m == main else "") for m in metrics
-    ] + ["fit s", "predict s", "parameters", "peak MiB"]
+    ] + tail
     numeric = tuple(range(3, len(columns)))
     return Table(columns, rows, caption=dataset_caption(ctx, task, dataset), numeric=numeric)
 
@@ -120,7 +132,10 @@ def leaderboards_section(ctx: Context) -> Section:
             "Seconds are the mean fit and predict time per job. Why a job failed is under “Failed jobs”; why a "
             "pairing is n/a is said under its table (in the page, hovering over a cell also tells).", kind="note")]
         for dataset in ctx.datasets_of(task):
-            parts = [leaderboard_table(ctx, task, dataset), _na_note(ctx.groups[(task, dataset)]),
+            table = leaderboard_table(ctx, task, dataset)
+            pub = published_for(ctx, task, dataset)
+            parts = [table, published_note(pub, _table_metrics(ctx, task, dataset)) if pub else None,
+                     _na_note(ctx.groups[(task, dataset)]),
                      attention_section(ctx, task, dataset) if task == "classify" else None]
             blocks.append(Section(anchor("lb", task, dataset), dataset, [b for b in parts if b is not None]))
         children.append(Section(anchor("lb", task), task_label(task), blocks))
@@ -174,13 +189,14 @@ def overview_section(ctx: Context) -> Section:
             continue
         greater = data.greater_is_better(task, main)
         families = ctx.families_of(task)
-        rows, wins = [], {}
+        rows, wins, winners = [], {}, {}
         for dataset in ctx.datasets_of(task):
             entries = ctx.groups[(task, dataset)]
             bests = {f: _best_of_family(ctx.contenders(task, dataset), f, main, greater) for f in families}
             ranked = sorted((b for b in bests.values() if b is not None), key=lambda e: sort_key(e, main, greater))
             winner = ranked[0] if ranked else None
             runner = ranked[1] if len(ranked) > 1 else None
+            winners[dataset] = winner
             if winner is not None:
                 wins.setdefault(winner.family, []).append(dataset)
             cells = [Cell(dataset)] + [_family_cell(entries, f, winner, bests[f], main) for f in families]
@@ -208,6 +224,9 @@ def overview_section(ctx: Context) -> Section:
             blocks.append(Paragraph(f"Wins over {n} dataset{'s' if n != 1 else ''}: " + "; ".join(
                 f"{family_label(f)} {len(ds)} ({', '.join(ds)})"
                 for f, ds in sorted(wins.items(), key=lambda kv: -len(kv[1]))) + "."))
+        against = published_table(ctx, task, winners, main, greater)
+        if against is not None:
+            blocks.append(against)
         children.append(Section(anchor("ov", task), task_label(task), blocks))
     if not children:
         children = [Paragraph("No job is stored for this run yet.", kind="note")]
@@ -215,4 +234,6 @@ def overview_section(ctx: Context) -> Section:
         "For each dataset, each family's tuned contender on the task's main metric (in a suite without "
         "tuning, the best of its fixed configurations). The last columns say by how "
         "much the winning family leads the next best one (and on how many seeds it was ahead) and what its fit "
-        "costs. The statistical comparison across datasets is under “Across datasets”."))
+        "costs. Where a dataset's card lists published results, a second table says how far seqbench's best is from "
+        "the best of them, and whether the protocols match. The statistical comparison across datasets is under "
+        "“Across datasets”."))

@@ -61,11 +61,15 @@ def _safe_build(builder, ctx: Context, problems: list) -> Section | None:
         ])
 
 
-def build_report(store_path, *, sections=None, alpha: float = 0.05) -> Report:
-    """Read ``store_path`` and build every section (no files written)."""
+def build_report(store_path, *, sections=None, alpha: float = 0.05, references=None) -> Report:
+    """Read ``store_path`` and build every section (no files written).
+
+    ``references``: the published results shown beside the leaderboards,
+    ``{dataset name: [seqbench.datasets.Reference, ...]}``; None (default)
+    takes them from the dataset cards."""
     builders = _sections.SECTION_BUILDERS if sections is None else sections
     with open_report_data(store_path) as data:
-        ctx = Context(data, alpha=alpha)
+        ctx = Context(data, alpha=alpha, references=references)
         problems: list = []
         built = [s for s in (_safe_build(b, ctx, problems) for b in builders) if s is not None]
         run = data.run or {}
@@ -97,18 +101,19 @@ def _publish(tmp: Path, out_dir: Path) -> None:
         os.replace(tmp / name, out_dir / name)
 
 
-def write_report(store_path, out_dir=None, *, sections=None, alpha: float = 0.05) -> Path:
+def write_report(store_path, out_dir=None, *, sections=None, alpha: float = 0.05, references=None) -> Path:
     """Write ``index.html``, ``summary.md`` and ``results.csv`` for the store
     at ``store_path`` into ``out_dir`` (default: the store's folder), all or
     nothing (see the module docstring). Returns the path of index.html.
 
-    ``sections``: the section builders (default ``SECTION_BUILDERS``).
+    ``sections``: the section builders (default ``SECTION_BUILDERS``);
+    ``references``: as for :func:`build_report` (default: the dataset cards').
     Raises ``StoreError`` for a missing or foreign store, ``OSError`` when
     the folder cannot be written.
     """
     store_path = Path(store_path)
     out_dir = Path(out_dir) if out_dir is not None else store_path.parent
-    report = build_report(store_path, sections=sections, alpha=alpha)
+    report = build_report(store_path, sections=sections, alpha=alpha, references=references)
     for problem in report.problems:
         warnings.warn(f"seqbench report: a section could not be drawn: {problem}", RuntimeWarning, stacklevel=2)
     out_dir.parent.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,7 @@ package is where they meet.
 """
 
 from ._errors import InputError, StoreError
+from ._fingerprint import suite_fingerprint
 from ._json import canonical_json, json_safe
 from ._store import FAILED_STATUSES, SCHEMA_VERSION, STATUSES, ResultsStore, now_iso
 
@@ -23,6 +24,7 @@ __all__ = [
     "canonical_json",
     "json_safe",
     "now_iso",
+    "suite_fingerprint",
 ]
 
 # the artefact name of a job's gradient-flow record: the runner writes it, the report reads it
