@@ -376,6 +376,17 @@ def test_bad_parameters_are_rejected(params):
         ARClassifier(**params).fit(np.ones((4, 6)) + np.arange(4)[:, None], [0, 0, 1, 1])
 
 
+def test_an_unseen_symbol_reads_as_unk_with_its_smoothed_share():
+    """Vocabulary {0, 1, 2} plus <unk>: V = 4 outcomes under add-one smoothing.
+    Class 0 saw BOS->0, 0->1, 1->2; class 1 saw BOS->2, 2->1, 1->0 (nothing after 0)."""
+    sym = ARClassifier(order=1, alpha=1.0).fit([np.array([0, 1, 2]), np.array([2, 1, 0])], [0, 1])
+    assert sym.n_symbols_ == 4 and sym.vocabulary_.tolist() == [0, 1, 2]
+    joint = sym.predict_joint_log_proba([np.array([0, 5]), np.array([0, 2**63 - 1])])
+    # class 0: P(0 | BOS) = 2/5, P(<unk> | 0) = 1/5; class 1: P(0 | BOS) = 1/5, P(<unk> | 0) = 1/4
+    expected = np.log([[2 / 5 * 1 / 5, 1 / 5 * 1 / 4]] * 2) + np.log(0.5)
+    np.testing.assert_allclose(joint, expected)
+
+
 def test_bad_input_errors():
     rng = np.random.default_rng(12)
     est = ARClassifier(order=1).fit(rng.normal(size=(6, 8, 2)), [0, 1] * 3)
@@ -383,8 +394,7 @@ def test_bad_input_errors():
         est.predict(rng.normal(size=(2, 8, 3)))
     with pytest.raises(ValueError, match="NaN"):
         est.predict([np.full((4, 2), np.nan)])
-    sym = ARClassifier(order=1).fit([np.array([0, 1, 2]), np.array([2, 1, 0])], [0, 1])
-    with pytest.raises(ValueError, match="symbol id 5, outside the fitted vocabulary of 3"):
-        sym.predict([np.array([0, 5])])
+    with pytest.raises(ValueError, match="negative symbol id"):
+        ARClassifier(order=1).fit([np.array([0, 1, 2]), np.array([2, 1, -1])], [0, 1])
     with pytest.raises(ValueError, match="y has 3 labels but X has 6 sequences"):
         ARClassifier().fit(rng.normal(size=(6, 8)), [0, 1, 0])

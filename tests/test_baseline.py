@@ -99,7 +99,7 @@ def test_tfidf_on_symbol_ids_learns_symbol_presence_and_bigrams():
         X.append(s)
         y.append(i % 2)
     est = FeatureClassifier(C=10.0).fit(X[:100], y[:100])
-    assert est.input_kind_ == "symbol" and est.n_symbols_ == 8
+    assert est.input_kind_ == "symbol" and est.n_symbols_ == 9  # ids 0..7 and <unk>
     assert est.score(X[100:], y[100:]) >= 0.95
     # bigrams: the label is the ORDER of 1 and 2 (1 then 2 vs 2 then 1); unigrams cannot tell
     X2 = [np.array([0, 1, 2, 0]) if i % 2 else np.array([0, 2, 1, 0]) for i in range(40)]

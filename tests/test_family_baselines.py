@@ -107,7 +107,9 @@ def test_symbols_are_compared_one_hot():
     est = NearestNeighborClassifier("dtw", window=0).fit(train, ["a", "b"])
     # 3 and 4 are numerically close, but as categories 4 is as far from 3 as 5 is
     assert est.predict([np.array([0, 1, 2, 4]), np.array([5, 5, 4, 5])]).tolist() == ["a", "b"]
-    one_hot = np.eye(est.n_symbols_)[[0, 1, 2, 4]]
+    # id 4 was never seen: it is <unk>, the last column after the ids seen (0, 1, 2, 3, 5)
+    assert est.vocabulary_.tolist() == [0, 1, 2, 3, 5] and est.n_symbols_ == 6
+    one_hot = np.eye(est.n_symbols_)[[0, 1, 2, 5]]
     np.testing.assert_allclose(dtw_distances([one_hot], est.X_fit_[:1], 0), [[np.sqrt(2)]])
 
 

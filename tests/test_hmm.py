@@ -304,9 +304,9 @@ def test_symbol_unseen_in_one_class_keeps_finite_log_likelihood():
     X = [rng.randint(0, 4, size=10) for _ in range(20)] + [rng.randint(2, 6, size=10) for _ in range(20)]
     y = np.repeat([0, 1], 20)  # symbols 4, 5 never occur in class 0; 0, 1 never in class 1
     clf = HMMClassifier(2, random_state=0).fit(X, y)
-    assert clf.n_symbols_ == 6
+    assert clf.n_symbols_ == 7  # ids 0..5 and <unk>
     for model in clf.models_:
-        assert model.n_features == 6 and model.emissionprob_.min() > 0
+        assert model.n_features == 7 and model.emissionprob_.min() > 0
     joint = clf.predict_joint_log_proba([np.array([0, 1, 4, 5, 5]), np.array([5, 5, 5])])
     assert np.isfinite(joint).all()
     np.testing.assert_array_equal(clf.predict([np.array([4, 5, 5, 4]), np.array([0, 1, 0])]), [1, 0])

@@ -17,6 +17,7 @@ from seqbench.models import (
     HMMForecaster,
     NaiveForecaster,
     RNNClassifier,
+    RNNLanguageModel,
     RNNRegressor,
     WindowTagger,
 )
@@ -140,18 +141,22 @@ def test_check_sample_weight(weights, message):
     np.testing.assert_array_equal(check_sample_weight([1, 2, 3], 3), [1.0, 2.0, 3.0])
 
 
-@pytest.mark.parametrize("make", [
-    lambda: __import__("seqbench.models", fromlist=["RNNLanguageModel"]).RNNLanguageModel(max_epochs=1),
-    lambda: HMMClassifier(n_components=2, random_state=0),
-    lambda: WindowTagger(),
+@pytest.mark.parametrize("make, size", [
+    (lambda: RNNLanguageModel(max_epochs=1), lambda m: m.module_.encoder.embedding.num_embeddings),
+    (lambda: HMMClassifier(n_components=2, random_state=0), lambda m: m.models_[0].emissionprob_.shape[1]),
+    (lambda: WindowTagger(window=1), lambda m: m.model_.coef_.shape[1]),
 ], ids=["rnn_lm", "hmm_classifier", "window_tagger"])
-def test_a_huge_symbol_id_is_refused_instead_of_sizing_the_vocabulary(make):
+def test_a_huge_symbol_id_costs_one_symbol_not_the_largest_id(make, size):
+    """Parameters follow the 3 distinct ids (0, 1, 10**9) plus <unk>, never
+    the largest id: an embedding of 3 + <unk> + the start row, emissions over
+    4 symbols, a window of 3 offsets with 4 symbols and "outside" each."""
     X = [np.array([0, 1, 10**9]), np.array([1, 0, 1])]
     model = make()
-    with pytest.raises(ValueError, match=r"sequence 0 holds symbol id 1000000000.*Renumber the symbols"):
-        if isinstance(model, WindowTagger):
-            model.fit(X, [np.array([0, 1, 0]), np.array([1, 0, 1])])
-        elif hasattr(model, "sample"):
-            model.fit(X)
-        else:
-            model.fit(X, [0, 1])
+    if isinstance(model, WindowTagger):
+        model.fit(X, [np.array([0, 1, 0]), np.array([1, 0, 1])])
+    elif hasattr(model, "sample"):
+        model.fit(X)
+    else:
+        model.fit(X, [0, 1])
+    assert model.n_symbols_ == 4 and model.vocabulary_.tolist() == [0, 1, 10**9]
+    assert size(model) == {"RNNLanguageModel": 5, "HMMClassifier": 4, "WindowTagger": 3 * 5}[type(model).__name__]

@@ -159,18 +159,27 @@ def test_kneser_ney_matches_the_formula_written_out():
         got = np.exp(next_log_proba(lm.tables_, encode_contexts(np.array([context]), V + 1)))[0]
         want = [_reference_kneser_ney(ended, 3, V + 1, w, context, [0.6] * 3) for w in range(V + 1)]
         np.testing.assert_allclose(got, want, rtol=1e-12)
-    assert got[V] == pytest.approx(0.296)  # after (3, 1) one of two sequences ended: (1 - D) / 2 + D P_1(end | 1)
+    # after (3, 1) one of two sequences ended: (1 - D) / 2 + D P_2(end | 1), where the recursion
+    # ends in the uniform 1/6 over ids 0..3, <unk> (id 4: the vocabulary is the ids seen plus <unk>)
+    # and the end: P_1(end) = 0.14 + 0.3 / 6, P_2(end | 1) = 0.1 + 0.3 P_1(end)
+    assert V == 5 and lm.vocabulary_.tolist() == [0, 1, 2, 3]
+    assert got[V] == pytest.approx(0.2 + 0.6 * (0.1 + 0.3 * (0.14 + 0.3 / 6)))  # 0.2942
 
 
 def test_add_k_known_answer():
     lm = NGramLanguageModel(n=2, smoothing="add-k", k=0.5).fit([np.array([0, 1, 0, 1, 1])])
-    # after symbol 1: seen 1 -> 0, 1 -> 1 and 1 -> end once each; 3 outcomes (V = 2 and the end)
-    expected = np.log([(1 + 0.5) / (3 + 1.5)] * 3)
+    # 4 outcomes: symbols 0 and 1, <unk> (V = 3: the ids seen plus <unk>) and the end.
+    # After symbol 1: seen 1 -> 0, 1 -> 1 and 1 -> end once each, <unk> never
+    assert lm.n_symbols_ == 3
+    expected = np.log([1.5 / 5, 1.5 / 5, 0.5 / 5, 1.5 / 5])
     np.testing.assert_allclose(lm.next_symbol_log_proba([np.array([1])])[0], expected)
     # [0]: 0 from BOS (seen once of 1), then the end after 0 (0 -> 1 seen twice, 0 -> end never)
-    np.testing.assert_allclose(lm.score_samples([np.array([0])]), [np.log(1.5 / 2.5) + np.log(0.5 / 3.5)])
+    np.testing.assert_allclose(lm.score_samples([np.array([0])]), [np.log(1.5 / 3) + np.log(0.5 / 4)])
     # score and bits count the end as one predicted outcome per sequence
-    assert lm.score([np.array([0])]) == pytest.approx((np.log(1.5 / 2.5) + np.log(0.5 / 3.5)) / 2)
+    assert lm.score([np.array([0])]) == pytest.approx((np.log(1.5 / 3) + np.log(0.5 / 4)) / 2)
+    # an id never seen (5) is <unk>: 0 -> <unk> never seen, then <unk> -> end, an unseen context
+    np.testing.assert_allclose(lm.score_samples([np.array([0, 5])]),
+                               [np.log(1.5 / 3) + np.log(0.5 / 4) + np.log(0.25)])
 
 
 # -- part 5: the HMM language model -------------------------------------------------------
@@ -180,15 +189,16 @@ def test_hmm_score_samples_equals_hmmlearn_score():
     rng = np.random.default_rng(0)
     X = [rng.integers(0, 5, size=rng.integers(5, 30)) for _ in range(25)]
     lm = HMMLanguageModel(n_components=3, n_iter=20, random_state=0).fit(X)
-    # an independent hmmlearn model with the fitted parameters; symbol 5 is the end
-    reference = CategoricalHMM(n_components=3, n_features=6)
+    # an independent hmmlearn model with the fitted parameters; ids 0..4 keep their numbers,
+    # symbol 5 is <unk> and symbol 6 the end
+    reference = CategoricalHMM(n_components=3, n_features=7)
     reference.startprob_ = lm.model_.startprob_
     reference.transmat_ = lm.model_.transmat_
     reference.emissionprob_ = lm.model_.emissionprob_
-    assert lm.model_.emissionprob_.shape == (3, 6)
-    expected = [reference.score(np.append(x, 5)[:, None]) for x in X]
+    assert lm.model_.emissionprob_.shape == (3, 7) and lm.n_symbols_ == 6
+    expected = [reference.score(np.append(x, 6)[:, None]) for x in X]
     np.testing.assert_allclose(lm.score_samples(X), expected, rtol=1e-10)
-    total = reference.score(np.concatenate([np.append(x, 5) for x in X])[:, None], [len(x) + 1 for x in X])
+    total = reference.score(np.concatenate([np.append(x, 6) for x in X])[:, None], [len(x) + 1 for x in X])
     assert lm.score(X) == pytest.approx(total / sum(len(x) + 1 for x in X), rel=1e-10)
 
 
@@ -219,7 +229,7 @@ def test_hmm_language_model_learns_a_known_hmm_and_survives_unseen_symbols():
     true_bits = -true_nats / sum(len(x) + 1 for x in X_test) / math.log(2)
     assert lm.bits_per_symbol(X_test) < true_bits * 1.03
     # the end is learnt: about 1 in 17 steps ends a sequence in this HMM
-    end_proba = np.exp(lm.next_symbol_log_proba(X_test)[:, 4])
+    end_proba = np.exp(lm.next_symbol_log_proba(X_test)[:, lm.n_symbols_])  # ids 0..3, <unk>, then the end
     assert 0.02 < end_proba.mean() < 0.12
     # a symbol never seen in training keeps a probability > 0: no underflow error
     text_lm = HMMLanguageModel(n_components=2, random_state=0).fit(["aaab", "abab"])
@@ -258,15 +268,15 @@ def test_next_symbol_distribution_agrees_with_score_samples(cls, chain_text):
 def test_sequences_of_every_length_sum_to_one(cls):
     """With the end modelled, a language model is a distribution over finite
     sequences: P(empty) + the probabilities of every sequence of length 1..L
-    over a two-symbol vocabulary approach 1 from below (trained on short
-    sequences, so little mass is left beyond L)."""
+    over the vocabulary (two symbols and <unk>) approach 1 from below
+    (trained on short sequences, so little mass is left beyond L)."""
     rng = np.random.default_rng(0)
     X = [rng.integers(0, 2, size=rng.integers(1, 4)) for _ in range(300)]
     params = {**LMS[cls], "max_epochs": 15} if cls is RNNLanguageModel else LMS[cls]
     lm = cls(**params).fit(X)
-    assert lm.n_symbols_ == 2
-    every = [np.array(s) for L in range(1, 13) for s in itertools.product([0, 1], repeat=L)]
-    log_empty = lm._start(None, 1)[0][0, 2]  # the end straight after the start
+    assert lm.n_symbols_ == 3  # 0, 1 and <unk>, which the unseen id 2 reads as
+    every = [np.array(s) for L in range(1, 10) for s in itertools.product([0, 1, 2], repeat=L)]
+    log_empty = lm._start(None, 1)[0][0, lm.n_symbols_]  # the end straight after the start
     total = np.exp(log_empty) + np.exp(lm.score_samples(every)).sum()
     assert 0.99 < total <= 1 + 1e-9, total
     short = np.exp(lm.score_samples([s for s in every if len(s) <= 3])).sum()
@@ -375,9 +385,10 @@ def test_symbol_ids_and_word_level(cls):
     rng = np.random.default_rng(0)
     X = [rng.integers(0, 6, size=40) for _ in range(5)]
     lm = cls(**LMS[cls]).fit(X)
-    assert lm.n_symbols_ == 6 and lm.input_kind_ == "symbol"
+    assert lm.n_symbols_ == 7 and lm.input_kind_ == "symbol"  # 6 ids seen, and <unk>
     (sample,) = lm.sample(length=7, prompt=[1, 2], random_state=0)
     assert sample.dtype == np.int64 and len(sample) == 9 and sample[:2].tolist() == [1, 2]
+    assert set(sample[2:].tolist()) <= set(range(6))  # the ids seen; <unk> is never drawn
     assert np.isfinite(lm.score_samples(np.stack(X))).all()  # a 2-D integer array: one sequence per row
     words = cls(**LMS[cls], level="word").fit(["the cat sat", "the dog sat down"])
     assert words.tokenizer_.level == "word" and words.n_symbols_ == 6  # <unk> + 5 words
@@ -433,12 +444,19 @@ def test_order_below_one_is_rejected():
         NGramLanguageModel(n=0).fit(["abc"])
 
 
-def test_symbol_models_reject_unknown_ids_and_real_values():
+def test_symbol_models_read_unknown_ids_as_unk_and_reject_real_values():
     lm = NGramLanguageModel(n=2).fit([np.array([0, 1, 2])])
-    with pytest.raises(ValueError, match="sequence 0 holds symbol id 5, outside the fitted vocabulary"):
-        lm.score_samples([np.array([0, 5])])
-    with pytest.raises(ValueError, match="prompt: sequence 0 holds symbol id 7"):
-        lm.sample(prompt=[7])
+    unk = 3  # the ids seen are 0, 1, 2; <unk> comes after them
+    scores = lm.score_samples([np.array([0, 5]), np.array([0, 2**63 - 1])])
+    assert np.isfinite(scores).all() and scores[0] == scores[1]  # both ids read as <unk>
+    # P(0 | start) P(<unk> | 0) P(end | <unk>), read off the next-outcome distributions
+    parts = lm.next_symbol_log_proba([np.array([0])])[0, unk] + lm.next_symbol_log_proba([np.array([0, 5])])[0, 4]
+    assert scores[0] == pytest.approx(lm.score_samples([np.array([0])])[0]
+                                      - lm.next_symbol_log_proba([np.array([0])])[0, 4] + parts)
+    with pytest.raises(ValueError, match=r"prompt \[7, 9\] has no symbol in the model's vocabulary"):
+        lm.sample(prompt=[7, 9])
+    (sample,) = lm.sample(prompt=[7, 1], length=4, random_state=0)  # 7 conditions the model as <unk>
+    assert sample[:2].tolist() == [7, 1] and set(sample[2:].tolist()) <= {0, 1, 2}
     with pytest.raises(ValueError, match="non-integer symbol ids"):
         NGramLanguageModel().fit([np.array([0.5, 1.0])])
 

@@ -121,8 +121,8 @@ def test_symbol_input_goes_through_an_embedding():
     y = np.array([int(s[-1] >= 3) for s in X])  # label read from the last symbol
     clf = RNNClassifier(**SMALL, embedding_dim=8, max_epochs=10).fit(X[:200], y[:200])
     embedding = clf.module_.encoder.embedding
-    assert (embedding.num_embeddings, embedding.embedding_dim) == (6, 8)
-    assert clf.n_symbols_ == 6 and clf.n_features_in_ == 1
+    assert (embedding.num_embeddings, embedding.embedding_dim) == (7, 8)  # ids 0..5 and <unk>
+    assert clf.n_symbols_ == 7 and clf.n_features_in_ == 1
     assert clf.score(X[200:], y[200:]) >= 0.9
 
 

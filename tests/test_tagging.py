@@ -101,9 +101,15 @@ def test_supervised_hmm_tagger_within_one_point_of_true_viterbi_gaussian(gaussia
 
 def test_supervised_counts_recover_the_generating_parameters(categorical_data):
     model, (X, Y), _ = categorical_data
-    hmm = HMMTagger().fit(X, Y).model_
+    tagger = HMMTagger(smoothing=1.0).fit(X, Y)
+    hmm, K = tagger.model_, model.emissionprob_.shape[1]
     np.testing.assert_allclose(hmm.transmat_, model.transmat_, atol=0.03)
-    np.testing.assert_allclose(hmm.emissionprob_, model.emissionprob_, atol=0.03)
+    # the data's ids 0..K-1 are all seen, so they keep their columns; <unk> comes last,
+    # never emitted in training: its share is the pseudo-count alone, 1 / (steps in state + K + 1)
+    assert tagger.vocabulary_.tolist() == list(range(K)) and hmm.emissionprob_.shape[1] == K + 1
+    np.testing.assert_allclose(hmm.emissionprob_[:, :K], model.emissionprob_, atol=0.03)
+    steps_in_state = np.bincount(np.concatenate(Y), minlength=len(tagger.classes_))
+    np.testing.assert_allclose(hmm.emissionprob_[:, K], 1.0 / (steps_in_state + K + 1))
 
 
 def test_count_transitions_known_answer():

@@ -55,7 +55,9 @@ class SequenceCollection:
     ----------
     sequences : list
         ``kind == "real"``: float64 arrays of shape ``(T_i, d)``;
-        ``kind == "symbol"``: int64 arrays of shape ``(T_i,)`` with ids >= 0;
+        ``kind == "symbol"``: int64 arrays of shape ``(T_i,)`` with ids >= 0
+        (any ids that fit int64: they are names, and a model numbers the ids
+        it saw densely, reading others as ``<unk>``);
         ``kind == "text"``: non-empty ``str``.
     kind : {"real", "symbol", "text"}
     n_features : int
@@ -82,13 +84,6 @@ class SequenceCollection:
     def lengths(self) -> np.ndarray:
         """int64 array ``(n,)`` of sequence lengths (characters for text)."""
         return np.fromiter((len(s) for s in self.sequences), dtype=np.int64, count=len(self))
-
-    @property
-    def n_symbols(self) -> int:
-        """Largest symbol id + 1 (symbol collections only)."""
-        if self.kind != "symbol":
-            raise TypeError(f"n_symbols is defined for symbol sequences, not {self.kind!r} ones")
-        return int(max(int(s.max()) for s in self.sequences)) + 1
 
     def concatenate(self) -> tuple[np.ndarray, np.ndarray]:
         """hmmlearn's form: ``(X_concat, lengths)``.
@@ -141,7 +136,7 @@ def _as_numeric(obj, index: int, name: str) -> np.ndarray:
     return arr
 
 
-def _as_symbols(arr: np.ndarray, index: int, name: str, n_symbols: int | None) -> np.ndarray:
+def _as_symbols(arr: np.ndarray, index: int, name: str) -> np.ndarray:
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
     if arr.ndim != 1:
@@ -171,11 +166,6 @@ def _as_symbols(arr: np.ndarray, index: int, name: str, n_symbols: int | None) -
     if arr.min() < 0:
         raise ValueError(
             f"{name}: sequence {index} holds a negative symbol id ({int(arr.min())}); symbol ids must be >= 0"
-        )
-    if n_symbols is not None and arr.max() >= n_symbols:
-        raise ValueError(
-            f"{name}: sequence {index} holds symbol id {int(arr.max())}, outside the fitted vocabulary "
-            f"of {n_symbols} symbols (ids 0..{n_symbols - 1}); map unseen symbols to a known id such as <unk>"
         )
     return arr
 
@@ -249,7 +239,6 @@ def check_sequences(
     *,
     kind: Literal["auto", "real", "symbol", "text"] = "auto",
     n_features: int | None = None,
-    n_symbols: int | None = None,
     allow_text: bool = False,
     max_abs: float = MAX_ABS_VALUE,
     name: str = "X",
@@ -267,8 +256,6 @@ def check_sequences(
         integer array become symbol sequences).
     n_features : int, optional
         Required number of features per step (set at predict time).
-    n_symbols : int, optional
-        Vocabulary size; symbol ids must be below it (set at predict time).
     allow_text : bool
         Whether a list of strings is accepted (``kind="text"``).
     max_abs : float
@@ -309,10 +296,10 @@ def check_sequences(
         raise ValueError(f"{name} is empty: need at least one sequence")
     if forced is not None and kind == "auto":
         kind = forced
-    return _convert_items(items, kind, n_features, n_symbols, allow_text, max_abs, name)
+    return _convert_items(items, kind, n_features, allow_text, max_abs, name)
 
 
-def _convert_items(items, kind, n_features, n_symbols, allow_text, max_abs, name) -> SequenceCollection:
+def _convert_items(items, kind, n_features, allow_text, max_abs, name) -> SequenceCollection:
     is_str = [isinstance(s, str) for s in items]
     if any(is_str) or kind == "text":
         return _convert_text(items, is_str, allow_text, name)
@@ -328,7 +315,7 @@ def _convert_items(items, kind, n_features, n_symbols, allow_text, max_abs, name
         is_symbol = all(a.ndim == 1 and a.dtype.kind in "iu" for a in arrays)
         kind = "symbol" if is_symbol else "real"
     if kind == "symbol":
-        seqs = [_as_symbols(a, i, name, n_symbols) for i, a in enumerate(arrays)]
+        seqs = [_as_symbols(a, i, name) for i, a in enumerate(arrays)]
         return SequenceCollection(seqs, "symbol", 1)
     seqs = [_as_real(a, i, name, max_abs) for i, a in enumerate(arrays)]
     d0 = seqs[0].shape[1] if n_features is None else n_features

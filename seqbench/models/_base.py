@@ -12,6 +12,7 @@ from sklearn.base import RegressorMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from ..data import MAX_ABS_VALUE, SequenceCollection, Tokenizer, check_sample_weight, check_sequences
+from ._vocabulary import encode_symbols, fit_vocabulary
 
 __all__ = ["Capabilities", "SequenceInputMixin", "SequenceRegressorMixin", "SEQUENCE_EXPECTED_FAILED_CHECKS"]
 
@@ -57,8 +58,12 @@ class SequenceInputMixin:
 
     After ``_validate_fit_X`` the estimator has ``n_features_in_`` (features
     per step), ``input_kind_`` ("real", "symbol" or "text"), and for symbols
-    and text ``n_symbols_``; for text also the fitted ``tokenizer_`` (from the
-    ``tokenizer`` parameter when the class has one, else word level).
+    and text ``n_symbols_``, the vocabulary size with ``<unk>``. For text
+    also the fitted ``tokenizer_`` (from the ``tokenizer`` parameter when the
+    class has one, else word level; ``<unk>`` is id 0). For symbol ids also
+    ``vocabulary_``, the sorted distinct ids seen in ``fit`` (int64 ``(K,)``):
+    the model reads id ``vocabulary_[j]`` as symbol ``j`` and any other id as
+    ``<unk>``, symbol ``K`` (``n_symbols_ = K + 1``; see ``_vocabulary``).
     """
 
     capabilities: ClassVar[Capabilities]
@@ -87,9 +92,19 @@ class SequenceInputMixin:
             coll = _tokenized(self.tokenizer_.fit(coll.sequences), coll)
             self.n_symbols_ = self.tokenizer_.n_symbols_
         elif coll.kind == "symbol":
-            self.n_symbols_ = _checked_vocabulary_size(coll)
+            coll = self._fit_symbol_vocabulary(coll)
         self.n_features_in_ = coll.n_features
         return coll
+
+    def _fit_symbol_vocabulary(self, coll: SequenceCollection) -> SequenceCollection:
+        """Learn ``vocabulary_`` and ``n_symbols_`` from symbol sequences; return them encoded."""
+        self.vocabulary_ = fit_vocabulary(coll.sequences)
+        self.n_symbols_ = len(self.vocabulary_) + 1  # + <unk>
+        return self._encoded(coll)
+
+    def _encoded(self, coll: SequenceCollection) -> SequenceCollection:
+        """Symbol sequences as positions in ``vocabulary_`` (unseen ids: ``<unk>``)."""
+        return SequenceCollection(encode_symbols(coll.sequences, self.vocabulary_), "symbol", 1)
 
     def _default_tokenizer(self) -> Tokenizer:
         """The tokenizer text is read with when the class has no ``tokenizer``
@@ -104,7 +119,6 @@ class SequenceInputMixin:
             X,
             kind="auto" if kind == "text" else kind,
             n_features=self.n_features_in_ if kind == "real" else None,
-            n_symbols=self.n_symbols_ if kind == "symbol" else None,
             allow_text=kind == "text",
             max_abs=self._max_abs_input,
         )
@@ -114,6 +128,8 @@ class SequenceInputMixin:
             )
         if kind == "text":
             coll = _tokenized(self.tokenizer_, coll)
+        elif kind == "symbol":
+            coll = self._encoded(coll)
         return coll
 
     def _check_kind(self, kind: str, kinds: frozenset) -> None:
@@ -133,24 +149,6 @@ class SequenceRegressorMixin(RegressorMixin):
         if n < 2:
             raise ValueError(f"R² needs at least 2 sequences to compare with their mean, got {n}")
         return super().score(X, y, sample_weight=check_sample_weight(sample_weight, n))
-
-
-# Symbol models size their parameters by the vocabulary (largest id + 1), so a
-# stray huge id would ask for gigabytes or overflow; refuse it with the fix.
-MAX_VOCABULARY = 1_000_000
-
-
-def _checked_vocabulary_size(coll: SequenceCollection) -> int:
-    """``coll.n_symbols`` (largest id + 1), refused above :data:`MAX_VOCABULARY`."""
-    largest = max(int(s.max()) for s in coll.sequences)
-    if largest >= MAX_VOCABULARY:
-        i = next(i for i, s in enumerate(coll.sequences) if int(s.max()) == largest)
-        raise ValueError(
-            f"X: sequence {i} holds symbol id {largest}; symbol models size their vocabulary by the largest "
-            f"id + 1, and at most {MAX_VOCABULARY:,} symbols are accepted. Renumber the symbols densely "
-            "(0 .. K-1), e.g. with numpy.unique(..., return_inverse=True)"
-        )
-    return largest + 1
 
 
 def _tokenized(tokenizer: Tokenizer, coll: SequenceCollection) -> SequenceCollection:

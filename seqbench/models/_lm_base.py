@@ -14,7 +14,9 @@ grammar or an n-gram model with ``</s>`` (Chen & Goodman 1998; KenLM, SRILM),
 and a short sequence is not favoured just because it has fewer symbols to
 pay for. ``X`` is a list of strings (tokenized by the model's tokenizer,
 ``<unk>`` = id 0) or of symbol-id sequences (a 2-D integer array is read as
-one symbol sequence per row). Units: natural log (nats) for log-likelihoods,
+one symbol sequence per row; the ids seen in ``fit`` become ``0 .. K-1`` in
+sorted order and every other id ``<unk>`` = ``K``, see ``_vocabulary``, so
+``V = K + 1``). ``<unk>`` is never sampled. Units: natural log (nats) for log-likelihoods,
 bits for :meth:`bits_per_symbol`.
 
 A concrete model implements three hooks over int64 symbol-id arrays:
@@ -39,8 +41,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ..data import SequenceCollection, Tokenizer, check_sequences
-from ._base import Capabilities, SequenceInputMixin, _checked_vocabulary_size, _tokenized
+from ._base import Capabilities, SequenceInputMixin, _tokenized
 from ._tagging_base import SKLEARN_DATA_CHECKS
+from ._vocabulary import decode_symbols
 
 __all__ = [
     "LanguageModelMixin",
@@ -111,8 +114,9 @@ class LanguageModelMixin(SequenceInputMixin):
         """Validate training sequences; fit the tokenizer on text.
 
         Sets ``input_kind_`` ("symbol" or "text"), ``n_symbols_`` (vocabulary
-        size ``V``, ``<unk>`` included for text), ``n_features_in_`` (1) and,
-        for text, ``tokenizer_``. Returns symbol-id sequences.
+        size ``V``, ``<unk>`` included), ``n_features_in_`` (1) and, for
+        text, ``tokenizer_``, for symbol ids ``vocabulary_`` (the sorted ids
+        seen). Returns symbol-id sequences in the model's numbering.
         """
         coll = check_sequences(X, kind="symbol", allow_text=True)
         self.input_kind_ = coll.kind
@@ -122,12 +126,13 @@ class LanguageModelMixin(SequenceInputMixin):
             coll = _tokenized(self.tokenizer_, coll)
             self.n_symbols_ = self.tokenizer_.n_symbols_
         else:
-            self.n_symbols_ = _checked_vocabulary_size(coll)
+            coll = self._fit_symbol_vocabulary(coll)
         self.n_features_in_ = 1
         return coll
 
     def _sequences(self, X) -> list[np.ndarray]:
-        """Validated symbol-id sequences of ``X`` at scoring time."""
+        """Validated symbol-id sequences of ``X`` at scoring time, in the
+        model's numbering (unseen symbols read as ``<unk>``)."""
         check_is_fitted(self, "input_kind_")
         return self._validate_predict_X(X).sequences
 
@@ -155,9 +160,10 @@ class LanguageModelMixin(SequenceInputMixin):
 
     def next_symbol_log_proba(self, X) -> np.ndarray:
         """Log-distribution (nats) of what follows each sequence of ``X``,
-        ``(n, n_symbols_ + 1)``: columns ``0 .. n_symbols_ - 1`` are symbol ids
-        (``tokenizer_.symbols_`` for text), column ``n_symbols_`` is the end
-        of the sequence. Every row sums to 1 in probability."""
+        ``(n, n_symbols_ + 1)``: columns ``0 .. n_symbols_ - 1`` are the
+        vocabulary (text: ``tokenizer_.symbols_``, ``<unk>`` first; symbol
+        ids: ``vocabulary_`` in order, then ``<unk>``), column ``n_symbols_``
+        is the end of the sequence. Every row sums to 1 in probability."""
         log_proba, _ = self._start(self._sequences(X))
         return log_proba
 
@@ -180,7 +186,8 @@ class LanguageModelMixin(SequenceInputMixin):
             training text: symbols outside the vocabulary become ``<unk>`` and
             condition the model as ``<unk>`` does; a prompt with *only*
             unknown symbols raises a ValueError (the model would condition on
-            nothing but ``<unk>``). Symbol ids must lie in ``0..n_symbols_-1``.
+            nothing but ``<unk>``). The same holds for symbol ids: an id not
+            seen in ``fit`` conditions the model as ``<unk>``.
         temperature : float > 0
             Divides the log-probabilities before sampling: < 1 sharper, > 1 flatter.
         top_k : int >= 1 or None
@@ -197,13 +204,14 @@ class LanguageModelMixin(SequenceInputMixin):
         -------
         list of ``n_samples`` strings (text models: the prompt followed by the
         generated characters, or words joined by spaces) or int64 arrays
-        (symbol models: prompt ids followed by the generated ids). A text
-        model never draws ``<unk>``: it stands for many symbols and writes
-        none, so each distribution is renormalised without it.
+        (symbol models: the prompt's ids as given followed by the generated
+        ids, both the caller's original ids). No model draws ``<unk>``: it
+        stands for many symbols and writes none, so each distribution is
+        renormalised without it.
         """
         check_is_fitted(self, "input_kind_")
         _check_sampling_args(n_samples, length, temperature, top_k, stop_at_end)
-        prompt_ids = self._prompt_ids(prompt)
+        prompt, prompt_ids = self._prompt_ids(prompt)
         rng = check_random_state(random_state)
         exclude = self._never_sampled(stop_at_end)
         if prompt_ids is None:
@@ -221,12 +229,16 @@ class LanguageModelMixin(SequenceInputMixin):
                 break
             if t + 1 < length:
                 log_proba, state = self._step(state, out[:, t])
-        return self._decode_samples([row[:k] for row, k in zip(out, n_drawn)], prompt, prompt_ids)
+        return self._decode_samples([row[:k] for row, k in zip(out, n_drawn)], prompt)
+
+    def _unknown_id(self) -> int:
+        """The model's id of ``<unk>``: 0 for text (the Tokenizer's), ``K`` for symbol ids."""
+        return 0 if self.input_kind_ == "text" else len(self.vocabulary_)
 
     def _never_sampled(self, stop_at_end: bool) -> list[int]:
-        """Ids ``sample`` never draws: ``<unk>`` (id 0) for text, and the end
-        unless ``stop_at_end``; a ValueError when nothing else is left."""
-        exclude = [0] if self.input_kind_ == "text" else []
+        """Ids ``sample`` never draws: ``<unk>``, and the end unless
+        ``stop_at_end``; a ValueError when nothing else is left."""
+        exclude = [self._unknown_id()]
         if not stop_at_end:
             exclude.append(self.n_symbols_)
         if len(exclude) >= self.n_symbols_ + 1:
@@ -236,9 +248,13 @@ class LanguageModelMixin(SequenceInputMixin):
             )
         return exclude
 
-    def _prompt_ids(self, prompt) -> np.ndarray | None:
+    def _prompt_ids(self, prompt) -> tuple:
+        """``(prompt, ids)``: the prompt as the samples will begin (validated
+        int64 ids for symbol models) and its ids in the model's numbering;
+        ``(None, None)`` without a prompt. A prompt of nothing but
+        ``<unk>`` is refused: there would be nothing to condition on."""
         if prompt is None:
-            return None
+            return None, None
         if self.input_kind_ == "text":
             if not isinstance(prompt, str):
                 raise TypeError(
@@ -247,22 +263,27 @@ class LanguageModelMixin(SequenceInputMixin):
             if not prompt:
                 raise ValueError("prompt is an empty string; pass None to sample from the start of a sequence")
             ids = self.tokenizer_.transform([prompt])[0]
-            if len(ids) == 0 or not ids.any():
-                raise ValueError(
-                    f"prompt {prompt[:40]!r} has no symbol in the model's vocabulary (every {self.tokenizer_.level} "
-                    "of it maps to <unk>, or it has no tokens), so there is nothing to condition on; use symbols "
-                    "seen in training or prompt=None"
-                )
-            return ids
-        if isinstance(prompt, str):
-            raise TypeError("prompt is a string, but the model was fitted on symbol ids; pass an array of ids")
-        return check_sequences([prompt], kind="symbol", n_symbols=self.n_symbols_, name="prompt")[0]
+            shown, unit = repr(prompt[:40]), self.tokenizer_.level
+            fix = "symbols seen in training"
+        else:
+            if isinstance(prompt, str):
+                raise TypeError("prompt is a string, but the model was fitted on symbol ids; pass an array of ids")
+            prompt = check_sequences([prompt], kind="symbol", name="prompt")[0]
+            ids = self._encoded(SequenceCollection([prompt], "symbol", 1))[0]
+            shown, unit, fix = str(prompt[:10].tolist()), "id", "ids from vocabulary_"
+        if (ids == self._unknown_id()).all():
+            raise ValueError(
+                f"prompt {shown} has no symbol in the model's vocabulary (every {unit} of it maps to <unk>, or it "
+                f"has no tokens), so there is nothing to condition on; use {fix} or prompt=None"
+            )
+        return prompt, ids
 
-    def _decode_samples(self, out: list[np.ndarray], prompt, prompt_ids):
-        """Samples (generated ids per row, any lengths) as the caller's kind."""
+    def _decode_samples(self, out: list[np.ndarray], prompt):
+        """Samples (generated ids per row, any lengths; never ``<unk>``) as
+        the caller's kind: text, or the original symbol ids after ``prompt``."""
         if self.input_kind_ != "text":
-            head = np.zeros(0, dtype=np.int64) if prompt_ids is None else prompt_ids
-            return [np.concatenate([head, row]) for row in out]
+            head = np.zeros(0, dtype=np.int64) if prompt is None else prompt
+            return [np.concatenate([head, decode_symbols(row, self.vocabulary_)]) for row in out]
         texts = self.tokenizer_.inverse_transform(out)
         if prompt is None:
             return texts

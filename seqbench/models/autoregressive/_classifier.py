@@ -117,7 +117,9 @@ class ARClassifier(LikelihoodClassifierMixin, SequenceInputMixin, ClassifierMixi
     sigma2_ : (n_classes, d), residual variances (the diagonal of ``covariance_``)
     models_ : list of per-class models (real: ``ClassAR``; symbols: ``NGramCounts``)
     pipeline_ : the fitted Pipeline (discriminative)
-    n_symbols_, tokenizer_ : vocabulary size and fitted tokenizer (symbols / text)
+    n_symbols_ : vocabulary size with ``<unk>`` (symbols / text)
+    tokenizer_, vocabulary_ : fitted tokenizer (text) or sorted ids seen in
+        ``fit`` (symbols; other ids read as ``<unk>``), see SequenceInputMixin
     """
 
     capabilities = Capabilities(

@@ -205,7 +205,7 @@ class NGramLanguageModel(LanguageModelMixin, BaseEstimator):
     ``P(s_t | s_{t-n+1} .. s_{t-1})``, with contexts before a sequence's
     start padded by a start symbol and the end of the sequence predicted
     after its last symbol like a symbol, smoothed so that every symbol of
-    the vocabulary (``<unk>`` included for text) and the end have a
+    the vocabulary (``<unk>`` included) and the end have a
     probability above zero in every context, and the probabilities sum to one.
 
     Parameters
@@ -231,8 +231,9 @@ class NGramLanguageModel(LanguageModelMixin, BaseEstimator):
     ----------
     tables_ : NGramTables, the counts of every order over ``V + 1`` outcomes
         (the end is id ``V``; the tables' BOS is ``V + 1``)
-    n_symbols_ : int, vocabulary size ``V``
-    input_kind_ : "symbol" or "text"; tokenizer_ : fitted Tokenizer (text)
+    n_symbols_ : int, vocabulary size ``V`` (``<unk>`` included)
+    input_kind_ : "symbol" or "text"; tokenizer_ : fitted Tokenizer (text);
+    vocabulary_ : sorted ids seen in ``fit`` (symbol ids; see LanguageModelMixin)
 
     Examples
     --------

@@ -35,7 +35,7 @@ class FeatureInputMixin(SequenceInputMixin):
         self.input_kind_ = coll.kind
         self.n_features_in_ = coll.n_features
         if coll.kind == "symbol":
-            self.n_symbols_ = coll.n_symbols
+            coll = self._fit_symbol_vocabulary(coll)
         return coll
 
     def _validate_predict_X(self, X):
@@ -121,7 +121,8 @@ class FeatureClassifier(FeatureInputMixin, ClassifierMixin, BaseEstimator):
     pipeline_ : the fitted scikit-learn Pipeline (features → [scaler] → logistic regression)
     n_features_in_ : features per step (1 for symbols and text)
     input_kind_ : "real", "symbol" or "text"
-    n_symbols_ : vocabulary size (symbol input only)
+    n_symbols_, vocabulary_ : vocabulary size with ``<unk>`` and the sorted
+        ids seen in ``fit`` (symbol input only; other ids read as ``<unk>``)
     n_iter_ : iterations the logistic regression's solver ran
     """
 

@@ -107,7 +107,7 @@ class NearestNeighborClassifier(SequenceInputMixin, ClassifierMixin, BaseEstimat
     X_fit_ : list of ``(T_i, d)`` float64 arrays, the training sequences
         (one-hot for symbols)
     knn_ : the fitted scikit-learn ``KNeighborsClassifier`` (precomputed distances)
-    n_features_in_, input_kind_, n_symbols_ (symbols only)
+    n_features_in_, input_kind_; n_symbols_, vocabulary_ (symbols only; see SequenceInputMixin)
     """
 
     capabilities = Capabilities(
@@ -154,8 +154,7 @@ class NearestNeighborClassifier(SequenceInputMixin, ClassifierMixin, BaseEstimat
         """The sequences as ``(T_i, d)`` float64 arrays; symbols one-hot ``(T_i, n_symbols_)``."""
         if coll.kind != "symbol":
             return [np.asarray(s, dtype=np.float64) for s in coll.sequences]
-        eye = np.eye(self.n_symbols_)
-        return [eye[np.asarray(s).reshape(-1)] for s in coll.sequences]
+        return [_one_hot(s, self.n_symbols_) for s in coll.sequences]
 
     def _check_equal_lengths(self, lengths: np.ndarray, what: str, fitted: int | None = None) -> None:
         expected = int(lengths[0]) if fitted is None else fitted
@@ -189,3 +188,11 @@ class NearestNeighborClassifier(SequenceInputMixin, ClassifierMixin, BaseEstimat
         """Share of the ``n_neighbors`` nearest training sequences in each class, ``(n, n_classes)``."""
         distances = self._test_distances(X)
         return self.knn_.predict_proba(distances)
+
+
+def _one_hot(symbols: np.ndarray, n_symbols: int) -> np.ndarray:
+    """Ids ``(T,)`` in ``0..n_symbols-1`` as one-hot rows ``(T, n_symbols)`` float64
+    (built row by row, not from an ``(n_symbols, n_symbols)`` identity)."""
+    out = np.zeros((len(symbols), n_symbols))
+    out[np.arange(len(symbols)), symbols] = 1.0
+    return out

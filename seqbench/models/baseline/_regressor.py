@@ -34,7 +34,7 @@ class FeatureRegressor(FeatureInputMixin, SequenceRegressorMixin, BaseEstimator)
     Attributes
     ----------
     pipeline_ : the fitted scikit-learn Pipeline (features → [scaler] → ridge)
-    n_features_in_, input_kind_, n_symbols_ (symbols only)
+    n_features_in_, input_kind_; n_symbols_, vocabulary_ (symbols only; see SequenceInputMixin)
     """
 
     capabilities = Capabilities(

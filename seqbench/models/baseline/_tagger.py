@@ -105,7 +105,7 @@ class WindowTagger(TaggerMixin, SequenceInputMixin, BaseEstimator):
     model_ : the fitted ``LogisticRegression``
     scaler_ : StandardScaler or None (real input)
     n_iter_ : solver iterations
-    n_features_in_, input_kind_, n_symbols_, tokenizer_ : see SequenceInputMixin
+    n_features_in_, input_kind_, n_symbols_, tokenizer_, vocabulary_ : see SequenceInputMixin
     """
 
     capabilities = Capabilities(

@@ -155,9 +155,13 @@ class HMMClassifier(LikelihoodClassifierMixin, SequenceInputMixin, ClassifierMix
         Features per step (1 for symbols and text).
     input_kind_ : str
     n_symbols_ : int
-        Vocabulary size (symbols and text only).
+        Vocabulary size, ``<unk>`` included (symbols and text only).
     tokenizer_ : Tokenizer
         Fitted tokenizer (text only).
+    vocabulary_ : int64 ndarray (K,)
+        The sorted symbol ids seen in ``fit`` (symbol ids only); the models
+        read ``vocabulary_[j]`` as symbol ``j`` and any other id as
+        ``<unk>``, symbol ``K``.
 
     Warns
     -----

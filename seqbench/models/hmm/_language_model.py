@@ -89,7 +89,7 @@ class HMMLanguageModel(LanguageModelMixin, BaseEstimator):
         the last one the end (all-zero transition rows of states EM left
         empty are repaired to self-loops)
     fit_report_ : FitReport (log-likelihood, convergence, restarts, messages)
-    n_symbols_, input_kind_, tokenizer_ : see LanguageModelMixin
+    n_symbols_, input_kind_, tokenizer_, vocabulary_ : see LanguageModelMixin
     """
 
     capabilities = Capabilities(

@@ -169,7 +169,7 @@ class HMMTagger(TaggerMixin, SequenceInputMixin, BaseEstimator):
     fit_report_ : FitReport or None (unsupervised mode: what EM did)
     emission_ : "gaussian" or "categorical"
     scaler_ : StandardScaler or None
-    n_features_in_, input_kind_, n_symbols_, tokenizer_ : see SequenceInputMixin
+    n_features_in_, input_kind_, n_symbols_, tokenizer_, vocabulary_ : see SequenceInputMixin
 
     Examples
     --------

@@ -143,6 +143,9 @@ _PARAMS_DOC = (
         Epoch whose weights ``module_`` holds (the last one without early stopping).
     n_features_in_ : int
         Features per step (1 for symbols and text).
+    input_kind_, n_symbols_, tokenizer_, vocabulary_
+        See SequenceInputMixin: the embedding has ``n_symbols_`` rows, the
+        ids seen in ``fit`` and ``<unk>`` for any other.
     device_ : str
         Device the module was trained on.
 """

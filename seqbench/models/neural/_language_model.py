@@ -246,7 +246,7 @@ class RNNLanguageModel(NeuralEstimatorMixin, LanguageModelMixin, BaseEstimator):
         per predicted outcome (symbols and ends), grad_norm, seconds, and the
         ``lr`` the epoch trained with)
     n_iter_, best_epoch_, device_
-    n_symbols_, input_kind_, tokenizer_ : see LanguageModelMixin
+    n_symbols_, input_kind_, tokenizer_, vocabulary_ : see LanguageModelMixin
 
     Examples
     --------

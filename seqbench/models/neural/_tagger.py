@@ -81,7 +81,7 @@ class RNNTagger(NeuralEstimatorMixin, TaggerMixin, SequenceInputMixin, BaseEstim
     n_iter_, best_epoch_, device_
     early_stopping_ : bool, whether training stopped on a validation split
     stopping_ : str, how the number of epochs was decided (and why early stopping was refused)
-    n_features_in_, input_kind_, n_symbols_, tokenizer_ : see SequenceInputMixin
+    n_features_in_, input_kind_, n_symbols_, tokenizer_, vocabulary_ : see SequenceInputMixin
     """
 
     capabilities = Capabilities(
