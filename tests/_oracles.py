@@ -104,5 +104,7 @@ def mean_end_probability(lm, sequences, V: int) -> np.ndarray:
     symbol; for an :class:`EndingChain` the truth is ``end``."""
     prefixes = [s[:k] for s in sequences for k in range(1, len(s) + 1)]
     last = np.array([p[-1] for p in prefixes])
-    p_end = np.exp(lm.next_symbol_log_proba(prefixes)[:, V])
+    # the end is the column after the vocabulary: after the V symbols seen and
+    # the model's own <unk> (``n_symbols_ = V + 1`` when every symbol was seen)
+    p_end = np.exp(lm.next_symbol_log_proba(prefixes)[:, lm.n_symbols_])
     return np.array([p_end[last == s].mean() for s in range(V)])
