@@ -368,6 +368,33 @@ def test_only_tuned_contenders_decide_and_the_tuning_section_reports_them(tmp_pa
     assert any(type(b).__name__ == "Figure" for b in tuning.blocks)
 
 
+def test_a_family_tuned_under_another_label_on_one_dataset_still_ranks_as_one_contender(tmp_path, monkeypatch):
+    """A search space sized to one dataset (standard's Penn Treebank entries)
+    gives the family's contender another label there; across datasets it is
+    still the family's one tuned contender, so it ranks as one column named
+    by both labels instead of dropping out as "not run on" each dataset."""
+    from seqbench.report._context import Context
+    from seqbench.report._load import open_report_data
+    from seqbench.report._stats import compare_task
+
+    monkeypatch.syspath_prepend(str(HERE))
+    text = REPORTED.replace(
+        'search = { C = { low = 0.01, high = 10.0, log = true } }\n',
+        'search = { C = { low = 0.01, high = 10.0, log = true } }\ndatasets = ["a", "b"]\n\n'
+        '[[models]]\nname = "bench_helpers:MeanClassifier"\nlabel = "tuned LR (c budget)"\n'
+        'search = { C = [0.1, 1.0] }\ndatasets = ["c"]\n', 1)
+    suite = tmp_path / "reported.toml"
+    suite.write_text(text)
+    summary = run_suite(str(suite), out=tmp_path / "out", executor="serial", progress=False, allow_plugins=True)
+    with open_report_data(summary.store) as data:
+        comparison = compare_task(Context(data), "classify")
+        column = "tuned LR / tuned LR (c budget)"
+        assert list(comparison.scores.columns) == [column]
+        assert comparison.scores[column].notna().all() and list(comparison.scores.index) == ["a", "b", "c"]
+        assert comparison.families[column] == "baseline"
+        assert not any(label.startswith("tuned LR") for label in comparison.excluded)
+
+
 def test_best_so_far_keeps_the_best_complete_value():
     from seqbench.report._tuning_section import best_so_far
 

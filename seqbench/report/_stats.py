@@ -6,7 +6,9 @@ seeds. Ranks are taken within each dataset (1 = best, ties share the mean
 rank); a model whose every job on a dataset failed ranks last there (ties
 with other failures). Models that are n/a on, or were not run on, some of
 the task's datasets are left out of the ranking (Friedman needs complete
-blocks) and listed with the reason.
+blocks) and listed with the reason. In a tuned task the unit is each
+family's one tuned contender: where it carries another label on some
+datasets (a search space sized to one of them), its labels share a column.
 
 The Friedman test needs at least ``MIN_MODELS`` models (scipy's limit) and
 ``MIN_DATASETS`` datasets: with two datasets and three models its statistic
@@ -71,16 +73,37 @@ class Comparison:
         return self.friedman is not None and self.friedman[1] < self.alpha
 
 
-def _included_models(ctx: Context, task: str, datasets: list) -> tuple[list, dict]:
+def _columns(ctx: Context, task: str) -> dict:
+    """Column of each deciding model label: the label itself, except that in
+    a tuned task a family whose one tuned contender carries different labels
+    on different datasets (a search space sized to one dataset) is still one
+    contender per dataset, so its labels share one column, named by them
+    joined with " / ". Without tuning, every fixed row is its own model."""
+    columns = {}
+    deciding = [e for e in ctx.entries if e.task == task and ctx.decides(e) and not e.is_na]
+    for family in dict.fromkeys(e.family for e in deciding):
+        mine = [e for e in deciding if e.family == family]
+        labels = list(dict.fromkeys(e.model for e in mine))
+        one_per_dataset = len({e.dataset for e in mine}) == len(mine)
+        name = " / ".join(labels) if ctx.is_tuned_task(task) and len(labels) > 1 and one_per_dataset else None
+        columns.update({label: name or label for label in labels})
+    return columns
+
+
+def _included_models(ctx: Context, task: str, datasets: list) -> tuple[list, dict, dict]:
+    """Ranked columns, the reason each excluded one is left out, and the
+    column of each deciding model label (see :func:`_columns`)."""
     models, excluded = [], {}
     for e in ctx.entries:
         if e.task == task and not ctx.decides(e) and not e.is_na:
             excluded[e.model] = "a fixed-configuration ablation: only tuned contenders are ranked"
-    order = list(dict.fromkeys(e.model for e in ctx.entries if e.task == task and ctx.decides(e)))
+    columns = _columns(ctx, task)
+    order = list(dict.fromkeys(columns.get(e.model, e.model) for e in ctx.entries
+                               if e.task == task and ctx.decides(e)))
     for model in order:
         problems = []
         for dataset in datasets:
-            entry = next((e for e in ctx.groups[(task, dataset)] if e.model == model), None)
+            entry = next((e for e in ctx.groups[(task, dataset)] if columns.get(e.model, e.model) == model), None)
             if entry is None:
                 problems.append(f"not run on {dataset}")
             elif entry.is_na:
@@ -89,7 +112,7 @@ def _included_models(ctx: Context, task: str, datasets: list) -> tuple[list, dic
             excluded[model] = "; ".join(problems)
         else:
             models.append(model)
-    return models, excluded
+    return models, excluded, columns
 
 
 def compare_task(ctx: Context, task: str) -> Comparison | None:
@@ -109,18 +132,19 @@ def compare_task(ctx: Context, task: str) -> Comparison | None:
             dropped[dataset] = "no model has a result on it"
     if not datasets:
         return None
-    models, excluded = _included_models(ctx, task, datasets)
+    models, excluded, columns = _included_models(ctx, task, datasets)
     scores = pd.DataFrame(np.nan, index=datasets, columns=models, dtype=float)
     for dataset in datasets:
         for e in ctx.groups[(task, dataset)]:
-            if e.model in models and metric in e.mean:
-                scores.loc[dataset, e.model] = e.mean[metric]
+            column = columns.get(e.model, e.model)
+            if column in models and metric in e.mean:
+                scores.loc[dataset, column] = e.mean[metric]
     failed = [(d, m) for d in datasets for m in models if math.isnan(scores.loc[d, m])]
     worst = -np.inf if greater else np.inf
     filled = scores.fillna(worst).to_numpy()
     ranks = pd.DataFrame(rankdata(-filled if greater else filled, axis=1), index=datasets, columns=models)
     average = ranks.mean(axis=0).sort_values(kind="stable")
-    families = {e.model: e.family for e in ctx.entries if e.task == task}
+    families = {columns.get(e.model, e.model): e.family for e in ctx.entries if e.task == task}
     comparison = Comparison(task, metric, greater, scores, ranks, average, families, excluded, dropped, failed,
                             alpha=ctx.alpha)
     _test(comparison)
