@@ -231,3 +231,26 @@ def test_summary_records_the_suite_fingerprint_and_the_commit(report):
                              "record it)")
     else:
         assert f", commit {source['commit']}" in line
+
+
+def test_a_dataset_cited_only_in_another_metric_gets_its_own_overview_table():
+    """The Penn Treebank's card cites perplexities while language models are
+    ranked by bits per symbol: the overview compares it in perplexity, in a
+    second table, rather than leaving it out."""
+    from seqbench.report._published import published_tables
+
+    metrics = {"classify": {"main": "accuracy", "greater_is_better": {"accuracy": True, "f1_macro": True}}}
+    jobs = [{**_job(name, "M", s, a), "dataset_label": name, "metrics": {"accuracy": a, "f1_macro": a - 0.1}}
+            for name in ("main-cited", "f1-cited", "uncited") for s, a in ((0, 0.8), (1, 0.9))]
+    references = {
+        "main-cited": [Reference(method="A", metric="accuracy", value=0.95, protocol="p", source="S, 2020",
+                                 matches_split=True)],
+        "f1-cited": [Reference(method="B", metric="f1_macro", value=0.70, protocol="p", source="S, 2021",
+                               matches_split=True)],
+    }
+    ctx = Context(ReportData(Path("none"), jobs, {}, metrics, None, [], {}), references=references)
+    winners = {d: ctx.groups[("classify", d)][0] for d in ("main-cited", "f1-cited", "uncited")}
+    by_main, by_f1 = published_tables(ctx, "classify", winners, "accuracy", True)
+    assert [r[0].text for r in by_main.rows] == ["main-cited"] and "by accuracy" in by_main.caption
+    assert [r[0].text for r in by_f1.rows] == ["f1-cited"] and "by macro-F1" in by_f1.caption
+    assert by_f1.rows[0][1].text == "0.750 ± 0.071" and by_f1.rows[0][3].text == "0.050 ahead of it"

@@ -22,7 +22,7 @@ from ._blocks import Cell, Paragraph, Table
 from ._context import Context
 from ._format import mean_std, num
 
-__all__ = ["Published", "published_for", "published_rows", "published_note", "published_table"]
+__all__ = ["Published", "published_for", "published_rows", "published_note", "published_table", "published_tables"]
 
 PUBLISHED = "published"  # the Cell state of a published row (styled apart by both writers)
 
@@ -121,6 +121,30 @@ def _gap(ours: float, theirs: float, greater: bool) -> str:
         return "level with it"
     ahead = gap > 0 if greater else gap < 0
     return f"{num(abs(gap))} {'ahead of' if ahead else 'behind'} it"
+
+
+def published_tables(ctx: Context, task: str, winners: dict, main: str, greater: bool) -> list:
+    """The overview's comparison with the literature: one table by the main
+    metric, and one per other metric for the datasets whose references are
+    all in that metric (e.g. perplexity where the task's main metric is bits
+    per symbol). ``winners``: ``{dataset: Entry or None}``."""
+    tables, done = [], set()
+    table = published_table(ctx, task, winners, main, greater)
+    if table is not None:
+        tables.append(table)
+        done = {row[0].text for row in table.rows}
+    pubs = {d: published_for(ctx, task, d) for d in winners if d not in done}
+    others = dict.fromkeys(r.metric for p in pubs.values() if p is not None for r in p.references)
+    for metric in others:
+        if metric == main:
+            continue
+        rest = {d: w for d, w in winners.items() if d in pubs and d not in done
+                and (w is None or metric in w.mean)}
+        table = published_table(ctx, task, rest, metric, ctx.data.greater_is_better(task, metric))
+        if table is not None:
+            tables.append(table)
+            done |= {row[0].text for row in table.rows}
+    return tables
 
 
 def published_table(ctx: Context, task: str, winners: dict, main: str, greater: bool) -> Table | None:

@@ -12,7 +12,7 @@ from ._attention import attention_section
 from ._blocks import Cell, Paragraph, Section, Table
 from ._context import Context
 from ._format import anchor, count, first_line, mean_std, num, seconds
-from ._published import published_for, published_note, published_rows, published_table
+from ._published import published_for, published_note, published_rows, published_tables
 
 __all__ = ["leaderboards_section", "overview_section", "leaderboard_table", "dataset_caption"]
 
@@ -240,9 +240,7 @@ def overview_section(ctx: Context) -> Section:
             blocks.append(Paragraph(f"Wins over {n} dataset{'s' if n != 1 else ''}: " + "; ".join(
                 f"{family_label(f)} {len(ds)} ({', '.join(ds)})"
                 for f, ds in sorted(wins.items(), key=lambda kv: -len(kv[1]))) + "."))
-        against = published_table(ctx, task, winners, main, greater)
-        if against is not None:
-            blocks.append(against)
+        blocks += published_tables(ctx, task, winners, main, greater)
         children.append(Section(anchor("ov", task), task_label(task), blocks))
     if not children:
         children = [Paragraph("No job is stored for this run yet.", kind="note")]
