@@ -22,7 +22,7 @@ from ._blocks import Cell, Paragraph, Table
 from ._context import Context
 from ._format import mean_std, num
 
-__all__ = ["Published", "published_for", "published_rows", "published_note", "published_table", "published_tables"]
+__all__ = ["Published", "published_for", "published_rows", "published_note", "published_tables"]
 
 PUBLISHED = "published"  # the Cell state of a published row (styled apart by both writers)
 
@@ -124,40 +124,30 @@ def _gap(ours: float, theirs: float, greater: bool) -> str:
 
 
 def published_tables(ctx: Context, task: str, winners: dict, main: str, greater: bool) -> list:
-    """The overview's comparison with the literature: one table by the main
-    metric, and one per other metric for the datasets whose references are
-    all in that metric (e.g. perplexity where the task's main metric is bits
-    per symbol). ``winners``: ``{dataset: Entry or None}``."""
-    tables, done = [], set()
-    table = published_table(ctx, task, winners, main, greater)
-    if table is not None:
-        tables.append(table)
-        done = {row[0].text for row in table.rows}
-    pubs = {d: published_for(ctx, task, d) for d in winners if d not in done}
-    others = dict.fromkeys(r.metric for p in pubs.values() if p is not None for r in p.references)
-    for metric in others:
-        if metric == main:
-            continue
-        rest = {d: w for d, w in winners.items() if d in pubs and d not in done
-                and (w is None or metric in w.mean)}
-        table = published_table(ctx, task, rest, metric, ctx.data.greater_is_better(task, metric))
-        if table is not None:
-            tables.append(table)
-            done |= {row[0].text for row in table.rows}
-    return tables
-
-
-def published_table(ctx: Context, task: str, winners: dict, main: str, greater: bool) -> Table | None:
-    """Per dataset with references in the main metric: seqbench's best (the
-    overview's winner, mean over seeds), the best published value, the
-    difference and whether the protocols match. ``winners``: ``{dataset:
-    Entry or None}``."""
-    rows = []
+    """The overview's comparison with the literature, one table per metric:
+    each dataset is compared in the main metric where its card cites one, else
+    in the first metric its card cites and its winner reports (e.g. perplexity
+    where the task's main metric is bits per symbol). ``winners``:
+    ``{dataset: Entry or None}``."""
+    by_metric: dict = {main: {}}
     for dataset, winner in winners.items():
         pub = published_for(ctx, task, dataset)
-        refs = pub.with_metric(main, greater) if pub is not None else []
-        if not refs:
-            continue
+        cited = [] if pub is None else [r.metric for r in pub.references]
+        metric = main if main in cited else next(
+            (m for m in cited if winner is None or m in winner.mean), None)
+        if metric is not None:
+            by_metric.setdefault(metric, {})[dataset] = (winner, pub)
+    return [_published_table(cases, metric, greater if metric == main else ctx.data.greater_is_better(task, metric))
+            for metric, cases in by_metric.items() if cases]
+
+
+def _published_table(cases: dict, main: str, greater: bool) -> Table:
+    """Per dataset citing ``main``: seqbench's best (the overview's winner,
+    mean over seeds), the best published value, the difference and whether
+    the protocols match. ``cases``: ``{dataset: (Entry or None, Published)}``."""
+    rows = []
+    for dataset, (winner, pub) in cases.items():
+        refs = pub.with_metric(main, greater)
         best = refs[0]
         ours = _ours_cell(winner, main)
         same = next((r for r in refs if pub.comparable(r)), None)
@@ -171,8 +161,6 @@ def published_table(ctx: Context, task: str, winners: dict, main: str, greater: 
         protocol = Cell("same split" if pub.comparable(best) else "differs", sub=pub.protocol_text(best),
                         state="" if pub.comparable(best) else "muted")
         rows.append([Cell(dataset), ours, Cell(num(best.value), sub=f"{best.method} ({best.source})"), gap, protocol])
-    if not rows:
-        return None
     return Table(["dataset", "seqbench's best", "best published", "difference", "protocol"], rows,
                  numeric=(1, 2),
                  caption=f"seqbench against the literature by {metric_label(main)} "

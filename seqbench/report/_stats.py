@@ -74,19 +74,20 @@ class Comparison:
 
 
 def _columns(ctx: Context, task: str) -> dict:
-    """Column of each deciding model label: the label itself, except that in
-    a tuned task a family whose one tuned contender carries different labels
-    on different datasets (a search space sized to one dataset) is still one
+    """The shared column of the labels that name one family's tuned contender
+    on different datasets (a search space sized to one dataset): still one
     contender per dataset, so its labels share one column, named by them
-    joined with " / ". Without tuning, every fixed row is its own model."""
+    joined with " / ". Labels absent from the result are their own column
+    (every fixed row of a suite without tuning, every single-label family)."""
+    if not ctx.is_tuned_task(task):
+        return {}
     columns = {}
     deciding = [e for e in ctx.entries if e.task == task and ctx.decides(e) and not e.is_na]
     for family in dict.fromkeys(e.family for e in deciding):
         mine = [e for e in deciding if e.family == family]
         labels = list(dict.fromkeys(e.model for e in mine))
-        one_per_dataset = len({e.dataset for e in mine}) == len(mine)
-        name = " / ".join(labels) if ctx.is_tuned_task(task) and len(labels) > 1 and one_per_dataset else None
-        columns.update({label: name or label for label in labels})
+        if len(labels) > 1 and len({e.dataset for e in mine}) == len(mine):  # one contender per dataset
+            columns.update(dict.fromkeys(labels, " / ".join(labels)))
     return columns
 
 
